@@ -1,0 +1,127 @@
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "command.hpp"
+
+namespace modelswarm::cli {
+
+namespace {
+struct Entry {
+  std::string summary;
+  CommandFactory factory;
+};
+std::map<std::string, Entry>& registry() {
+  static std::map<std::string, Entry> r;  // function-local: safe from static init order
+  return r;
+}
+}  // namespace
+
+bool register_command(const char* name, const char* summary, CommandFactory factory) {
+  registry()[name] = Entry{summary, std::move(factory)};
+  return true;
+}
+
+int exit_code_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument: return kExitUsage;
+    case ErrorCode::format:
+    case ErrorCode::unsupported: return kExitFormat;
+    case ErrorCode::io: return kExitIo;
+    case ErrorCode::trust: return kExitTrust;
+    case ErrorCode::content: return kExitContent;
+    case ErrorCode::network: return kExitNetwork;
+    case ErrorCode::interrupted: return kExitInterrupted;
+    case ErrorCode::internal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+int report_error(const Globals& g, const Error& e) {
+  int code = exit_code_for(e.code);
+  std::fprintf(stderr, "modelswarm: error: %s\n", e.message.c_str());
+  if (g.json) {
+    print_json({{"error", {{"code", error_code_name(e.code)}, {"message", e.message}}},
+                {"exit_code", code}});
+  }
+  return code;
+}
+
+void print_json(const nlohmann::json& doc) {
+  // Invalid UTF-8 in names read from hostile files must not abort the dump.
+  std::string s = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void note(const Globals& g, const std::string& line) {
+  if (!g.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+std::atomic<bool> g_interrupted{false};
+
+namespace {
+extern "C" void on_signal(int) { g_interrupted.store(true); }
+}  // namespace
+
+void install_interrupt_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace modelswarm::cli
+
+int main(int argc, char** argv) {
+  using namespace modelswarm::cli;
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an I/O error, not a silent death
+
+  CLI::App app{"modelswarm: distribute, verify and run model weights peer to peer"};
+  app.name("modelswarm");
+  app.set_version_flag("--version", std::string("modelswarm ") + MODELSWARM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags may follow the subcommand: `modelswarm verify DIR --json`
+
+  Globals g;
+  app.add_flag("--json", g.json, "Machine-readable output on stdout");
+  app.add_flag("-q,--quiet", g.quiet, "No progress or informational output");
+
+  std::map<std::string, std::unique_ptr<Command>> commands;
+  std::map<std::string, CLI::App*> subapps;
+  for (auto& [name, entry] : registry()) {
+    auto cmd = entry.factory();
+    CLI::App* sub = app.add_subcommand(name, entry.summary);
+    cmd->configure(*sub);
+    subapps[name] = sub;
+    commands[name] = std::move(cmd);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  g.stderr_tty = isatty(STDERR_FILENO) != 0;
+  const char* no_color = std::getenv("NO_COLOR");
+  g.color = g.stderr_tty && !(no_color && *no_color);
+
+  for (auto& [name, sub] : subapps) {
+    if (sub->parsed()) {
+      try {
+        return commands[name]->run(g);
+      } catch (const std::exception& e) {
+        return report_error(g, modelswarm::Error::internal(std::string("unexpected: ") + e.what()));
+      }
+    }
+  }
+  return kExitUsage;
+}
