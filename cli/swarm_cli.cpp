@@ -1,7 +1,8 @@
 #include "swarm_cli.hpp"
 
-#include <cmath>
 #include <cstdio>
+
+#include "units.hpp"
 
 namespace modelswarm::cli {
 
@@ -35,22 +36,11 @@ void SwarmFlags::add_to(CLI::App& app) {
 
 Result<std::int64_t> parse_rate(const std::string& text, const std::string& flag) {
   if (text.empty()) return std::int64_t{0};
-  size_t pos = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &pos);
-  } catch (...) {
-    return Error::invalid_argument(flag + ": '" + text + "' is not a rate");
-  }
-  std::string unit = text.substr(pos);
-  double mul = unit.empty() || unit == "B" ? 1
-               : unit == "K" || unit == "k" || unit == "KiB" ? 1024.0
-               : unit == "M" || unit == "MiB" ? 1024.0 * 1024
-               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
-                                               : -1;
-  if (mul < 0 || v < 0 || !std::isfinite(v) || v * mul > 2147483647.0)
+  auto v = parse_size(text);
+  // libtorrent keeps rates in an int.
+  if (!v || *v > 2147483647u)
     return Error::invalid_argument(flag + ": '" + text + "' is not a rate (bytes/s, suffix K, M or G, below 2 GiB/s)");
-  return static_cast<std::int64_t>(v * mul);
+  return static_cast<std::int64_t>(*v);
 }
 
 Result<swarm::SessionSettings> SwarmFlags::settings() const {

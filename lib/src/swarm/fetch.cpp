@@ -142,6 +142,13 @@ Status Fetch::prepare() {
   h_ = s_.ses->add_torrent(atp_, lec);
   if (lec) return Error::network(o_.source + ": cannot add torrent: " + lec.message());
   s_.connect_explicit_peers(h_);
+  // A run that was killed leaves pieces in the staging files that its last resume data may not
+  // list yet: hash what is on disk rather than fetch those pieces again.
+  bool staged = false;
+  for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    staged = staged || it->is_regular_file();
+  if (staged && h_.torrent_file()) h_.force_recheck();
   if (h_.torrent_file()) return on_metadata();
   name_ = atp_.name;
   s_.emit(event(Event::Kind::added));
@@ -267,13 +274,28 @@ Status Fetch::place_release() {
   fs::path from = staging_ / name_;
   fs::path to = o_.out_dir / name_;
   // Seeders need the .torrent (with its piece layers) to serve a v2 torrent; keep it in place.
-  lt::add_torrent_params tp;
-  tp.ti = std::const_pointer_cast<lt::torrent_info>(h_.torrent_file_with_hashes());
+  // The merkle trees libtorrent verified come with the resume data.
   std::vector<char> torrent_bytes;
+  std::shared_ptr<lt::torrent_info> ti;
+  h_.save_resume_data(lt::torrent_handle::save_info_dict);
+  auto wait_until = Clock::now() + std::chrono::seconds(20);
+  std::optional<lt::add_torrent_params> rd_params;
+  while (!rd_params && Clock::now() < wait_until) {
+    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(100))) {
+      if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) rd_params = rd->params;
+      else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) wait_until = Clock::now();
+      else translate_common_alert(s_, a);
+    }
+  }
+  resume_pending_ = false;
+  if (!rd_params) return Error::internal(to.string() + ": libtorrent did not return the torrent's hashes");
+  ti = rd_params->ti;
   try {
-    torrent_bytes = lt::write_torrent_file_buf(tp, {});
+    torrent_bytes = lt::write_torrent_file_buf(*rd_params, {});
   } catch (const std::exception& ex) {
-    return Error::internal(to.string() + ": cannot encode the torrent: " + ex.what());
+    Event w = event(Event::Kind::warning);
+    w.message = to.string() + ": no release.torrent written (" + ex.what() + "); seed it from the original .torrent";
+    s_.emit(w);
   }
   lt::torrent_handle old = h_;
   s_.ses->remove_torrent(old);
@@ -287,8 +309,9 @@ Status Fetch::place_release() {
     }
   }
   h_ = {};
-  MS_TRY(write_file_atomic(from / std::string(kTorrentPath),
-                           std::string_view(torrent_bytes.data(), torrent_bytes.size())));
+  if (!torrent_bytes.empty())
+    MS_TRY(write_file_atomic(from / std::string(kTorrentPath),
+                             std::string_view(torrent_bytes.data(), torrent_bytes.size())));
   std::error_code ec;
   if (fs::exists(to, ec))
     return Error::io(to.string() + ": appeared while fetching; the verified release stays in " +
@@ -323,7 +346,7 @@ Status Fetch::place_release() {
 
   if (o_.keep_seeding) {
     lt::add_torrent_params seed;
-    seed.ti = tp.ti;
+    seed.ti = ti;
     seed.save_path = o_.out_dir.string();
     s_.apply_common(seed);
     seed.flags |= lt::torrent_flags::seed_mode;
