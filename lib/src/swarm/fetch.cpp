@@ -267,6 +267,7 @@ void Fetch::maybe_start_verify(const lt::torrent_status& st) {
       st.total_wanted_done < st.total_wanted)
     return;
   stage_ = Stage::flushing;
+  tally_.sample(h_);  // before the connections close: a fast source can finish between ticks
   h_.flush_cache();
 }
 
@@ -378,6 +379,8 @@ Status Fetch::handle_alert(lt::alert* a) {
     return on_metadata();
   } else if (auto* rp = lt::alert_cast<lt::read_piece_alert>(a)) {
     if (stage_ == Stage::manifest) return on_read_piece(*rp);
+  } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
+    tally_.add_block(*bf, ti_.get());
   } else if (lt::alert_cast<lt::piece_finished_alert>(a)) {
     return maybe_read_manifest();
   } else if (lt::alert_cast<lt::cache_flushed_alert>(a)) {

@@ -172,6 +172,19 @@ void PeerTally::sample(const lt::torrent_handle& h) {
   }
 }
 
+void PeerTally::add_block(const lt::block_finished_alert& a, const lt::torrent_info* ti) {
+  std::string pid = to_hex(reinterpret_cast<const char*>(a.pid.data()), a.pid.size());
+  Conn& c = conns_[{pid, endpoint_string(a.endpoint)}];
+  c.pid = pid;
+  c.endpoint = endpoint_string(a.endpoint);
+  std::int64_t len = lt::default_block_size;
+  if (ti) {
+    std::int64_t piece = ti->piece_size(a.piece_index);
+    len = std::min<std::int64_t>(len, piece - std::int64_t{a.block_index} * lt::default_block_size);
+  }
+  c.blocks_down += std::max<std::int64_t>(len, 0);
+}
+
 std::vector<PeerStats> PeerTally::totals() const {
   std::map<std::string, PeerStats> by_pid;
   for (const auto& [key, c] : conns_) {
@@ -181,7 +194,7 @@ std::vector<PeerStats> PeerTally::totals() const {
       s.endpoint = c.endpoint;
       s.client = c.client;
     }
-    s.downloaded += c.down;
+    s.downloaded += std::max(c.down, c.blocks_down);
     s.uploaded += c.up;
   }
   std::vector<PeerStats> out;

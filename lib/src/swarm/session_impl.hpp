@@ -42,6 +42,8 @@ struct Session::Impl {
 class PeerTally {
  public:
   void sample(const lt::torrent_handle& h);
+  // Counts a received block (connections can open and close between two samples).
+  void add_block(const lt::block_finished_alert& a, const lt::torrent_info* ti);
   std::vector<PeerStats> totals() const;
 
  private:
@@ -50,6 +52,7 @@ class PeerTally {
     std::string endpoint;
     std::string client;
     std::int64_t down = 0, up = 0;
+    std::int64_t blocks_down = 0;  // from block_finished alerts
   };
   // key: peer id hex + remote endpoint of that connection
   std::map<std::pair<std::string, std::string>, Conn> conns_;

@@ -29,7 +29,8 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
   p.set_str(sp::peer_fingerprint, peer_id);  // 20 bytes: used verbatim as the peer id
   p.set_int(sp::alert_mask, lt::alert_category::error | lt::alert_category::status |
                                 lt::alert_category::storage | lt::alert_category::peer |
-                                lt::alert_category::tracker | lt::alert_category::file_progress);
+                                lt::alert_category::tracker | lt::alert_category::file_progress |
+                                lt::alert_category::block_progress);
   p.set_int(sp::alert_queue_size, 10000);
   p.set_int(sp::upload_rate_limit, static_cast<int>(s.upload_rate_limit));
   p.set_int(sp::download_rate_limit, static_cast<int>(s.download_rate_limit));
