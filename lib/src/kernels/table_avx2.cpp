@@ -5,10 +5,10 @@ namespace modelswarm::kernels {
 const KernelTable& avx2_table() {
   static const KernelTable t = {
       .isa = KernelIsa::avx2,
-      .dot_q4_0_q8_0 = dot_q4_0_q8_0_scalar,
-      .dot_q8_0_q8_0 = dot_q8_0_q8_0_scalar,
-      .dot_q4_k_q8_k = dot_q4_k_q8_k_scalar,
-      .dot_q6_k_q8_k = dot_q6_k_q8_k_scalar,
+      .dot_q4_0_q8_0 = dot_q4_0_q8_0_avx2,
+      .dot_q8_0_q8_0 = dot_q8_0_q8_0_avx2,
+      .dot_q4_k_q8_k = dot_q4_k_q8_k_avx2,
+      .dot_q6_k_q8_k = dot_q6_k_q8_k_avx2,
       .dot_f32_f32 = dot_f32_f32_avx2,
       .dot_f16_f32 = dot_f16_f32_avx2,
       .dot_bf16_f32 = dot_bf16_f32_avx2,
