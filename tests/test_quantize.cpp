@@ -100,6 +100,11 @@ TEST_CASE("llama, sharded F32: quantize --type F32 equals make_test_model's GGUF
   CHECK((*types)[3] == 6);    // <0x00>
   CHECK((*types)[300] == 1);  // a piece
   CHECK(out.metadata.string_or("general.name", "") == "hf");
+  auto ins = mstest::run_cli({"inspect", (d / "out.gguf").string(), "--json"});
+  REQUIRE_MESSAGE(ins.exit_code == 0, ins.err);
+  auto j = nlohmann::json::parse(ins.out);
+  CHECK(j.dump().find("blk.1.attn_k.weight") != std::string::npos);
+  CHECK(j.dump().find("llama.attention.head_count_kv") != std::string::npos);
 }
 
 TEST_CASE("llama Q4_0: matrices Q4_0, output Q6_K, norms F32, bytes as make_test_model quantizes") {
