@@ -27,6 +27,7 @@ struct SwarmFlags {
   std::string disk;
   std::string seed_choking;
   bool super_seed = false;
+  bool serve_once = false;
   double status_interval = 0;
 
   void add_to(CLI::App& app);

@@ -14,6 +14,7 @@ SIZE_MB=${SIZE_MB:-1024}
 FAN_MB=${FAN_MB:-256}
 UP_MB=${UP_MB:-20}
 N=${N:-6}
+PARTS=${PARTS:-"1 2"}
 work=$(mktemp -d /tmp/modelswarm-bench-XXXXXX)
 pids=()
 cleanup() {
@@ -49,6 +50,7 @@ make_release() {  # name size_mb piece -> dir
   echo "$dir"
 }
 
+if [[ " $PARTS " == *" 1 "* ]]; then
 echo "== 1. one seeder -> one leecher, ${SIZE_MB} MiB, loopback"
 rel=$(make_release big "$SIZE_MB" 4M)
 bytes=$((SIZE_MB * 1024 * 1024))
@@ -95,6 +97,9 @@ run_pair "mmap disk I/O          " --disk-io mmap -- --disk-io mmap
 run_pair "tcp+uTP                " --transport both -- --transport both
 run_pair "internet profile (tcp+uTP, default buffers)" --profile internet --listen 127.0.0.1:0 -- --profile internet --listen 127.0.0.1:0
 
+fi
+
+if [[ " $PARTS " == *" 2 "* ]]; then
 echo
 echo "== 2. fan-out: seeder capped at ${UP_MB} MiB/s, ${N} leechers, ${FAN_MB} MiB"
 fan=$(make_release fan "$FAN_MB" 1M)
@@ -129,3 +134,6 @@ run_fan "round-robin (default)"
 run_fan "fastest-upload       " --seed-choking fastest
 run_fan "anti-leech           " --seed-choking anti-leech
 run_fan "super-seeding        " --super-seed
+run_fan "2 unchoke slots      " --unchoke-slots 2
+run_fan "serve-once           " --serve-once
+fi
