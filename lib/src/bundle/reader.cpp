@@ -1,0 +1,216 @@
+// Import side of the container: bounds the header and sections, checks that the index tiles the
+// expected layout exactly, then decodes chunks in parallel (largest first, so one big tensor does
+// not finish last alone), hashing each chunk as its frames are decoded in order.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "bundle/file_io.hpp"
+#include "modelswarm/bundle.hpp"
+
+namespace modelswarm {
+
+namespace {
+
+using bundle_io::Fd;
+
+struct ChunkWork {
+  uint32_t file = 0;
+  uint32_t piece = 0;
+  size_t first_entry = 0;  // frames [first_entry, end_entry) of the index
+  size_t end_entry = 0;
+  uint64_t data_offset = 0;  // absolute offset of the first frame's bytes in the bundle
+};
+
+Result<std::string> read_section(int fd, uint64_t offset, uint64_t size, const std::string& name) {
+  std::string s(size, '\0');
+  MS_TRY(bundle_io::pread_full(fd, std::span<uint8_t>(reinterpret_cast<uint8_t*>(s.data()), s.size()),
+                               offset, name));
+  return s;
+}
+
+// Maps the index onto the layout. Every frame must continue exactly where the previous one in
+// the same chunk ended, chunks follow in manifest order, and the stored lengths must add up to
+// the data section.
+Result<std::vector<ChunkWork>> plan_chunks(const std::vector<FrameEntry>& entries,
+                                           const BundleLayout& layout, const BundleHeader& h,
+                                           const std::string& name) {
+  std::vector<ChunkWork> work;
+  size_t e = 0;
+  uint64_t data = h.data_offset();
+  for (uint32_t f = 0; f < layout.files.size(); ++f) {
+    const BundleFile& file = layout.files[f];
+    for (uint32_t p = 0; p < file.pieces.size(); ++p) {
+      const BundlePiece& piece = file.pieces[p];
+      ChunkWork w{f, p, e, e, data};
+      uint64_t cursor = piece.offset;
+      uint64_t end = piece.offset + piece.size;
+      while (cursor < end) {
+        if (e >= entries.size())
+          return Error::format(name + ": index ends before " + file.path + " is complete");
+        const FrameEntry& fe = entries[e];
+        if (fe.file != f || fe.chunk != p || fe.file_offset != cursor || fe.raw_bytes > end - cursor)
+          return Error::format(name + ": frame " + std::to_string(e) + " does not match chunk " +
+                               std::to_string(p) + " of " + file.path + " in the manifest");
+        cursor += fe.raw_bytes;
+        data += fe.stored_bytes;  // bounded: stored <= raw <= 64 MiB, and entries <= 2^24
+        ++e;
+      }
+      w.end_entry = e;
+      work.push_back(w);
+    }
+  }
+  if (e != entries.size()) return Error::format(name + ": index has frames beyond the manifest's files");
+  if (data != h.index_offset())
+    return Error::format(name + ": frame lengths do not add up to the data section");
+  return work;
+}
+
+}  // namespace
+
+BundleReader::BundleReader(BundleReader&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), name_(std::move(o.name_)), header_(o.header_),
+      sections_(std::move(o.sections_)) {}
+
+BundleReader& BundleReader::operator=(BundleReader&& o) noexcept {
+  if (this != &o) {
+    Fd drop(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    name_ = std::move(o.name_);
+    header_ = o.header_;
+    sections_ = std::move(o.sections_);
+  }
+  return *this;
+}
+
+BundleReader::~BundleReader() { Fd drop(fd_); }
+
+Result<BundleReader> BundleReader::open(const std::filesystem::path& path) {
+  BundleReader r;
+  r.name_ = path.string();
+  MS_ASSIGN_OR_RETURN(Fd fd, bundle_io::open_read(path));
+  MS_ASSIGN_OR_RETURN(uint64_t size, bundle_io::file_size(fd.get(), path));
+  std::array<uint8_t, kBundleHeaderBytes> raw{};
+  if (size < kBundleHeaderBytes) return Error::format(r.name_ + ": too short to be a modelswarm bundle");
+  MS_TRY(bundle_io::pread_full(fd.get(), raw, 0, r.name_));
+  MS_ASSIGN_OR_RETURN(r.header_, decode_bundle_header(raw, size, r.name_));
+  const BundleHeader& h = r.header_;
+  MS_ASSIGN_OR_RETURN(r.sections_.manifest, read_section(fd.get(), h.manifest_offset(), h.manifest_bytes, r.name_));
+  MS_ASSIGN_OR_RETURN(r.sections_.signature, read_section(fd.get(), h.signature_offset(), h.signature_bytes, r.name_));
+  MS_ASSIGN_OR_RETURN(r.sections_.torrent, read_section(fd.get(), h.torrent_offset(), h.torrent_bytes, r.name_));
+  r.fd_ = fd.release();
+  return r;
+}
+
+Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
+                                          const std::filesystem::path& dest_dir,
+                                          const BundleExtractOptions& options) const {
+  auto t0 = std::chrono::steady_clock::now();
+  const int fd_view = fd_;
+
+  std::vector<uint8_t> index(header_.entry_count * kBundleEntryBytes);
+  MS_TRY(bundle_io::pread_full(fd_view, index, header_.index_offset(), name_));
+  std::vector<FrameEntry> entries;
+  entries.reserve(header_.entry_count);
+  for (uint64_t i = 0; i < header_.entry_count; ++i) {
+    MS_ASSIGN_OR_RETURN(FrameEntry e, decode_frame_entry(std::span<const uint8_t, kBundleEntryBytes>(
+                                                             index.data() + i * kBundleEntryBytes,
+                                                             kBundleEntryBytes),
+                                                         name_, i));
+    entries.push_back(e);
+  }
+  MS_ASSIGN_OR_RETURN(std::vector<ChunkWork> work, plan_chunks(entries, layout, header_, name_));
+
+  std::vector<Fd> outs;
+  for (const BundleFile& f : layout.files) {
+    std::filesystem::path p = dest_dir / f.path;
+    std::error_code ec;
+    std::filesystem::create_directories(p.parent_path(), ec);
+    if (ec) return Error::io(p.parent_path().string() + ": cannot create directory: " + ec.message());
+    MS_ASSIGN_OR_RETURN(Fd out, bundle_io::create_exclusive(p));
+    // Sizing the file up front makes a file that is never completed obviously incomplete
+    // to nobody but us (it lives in staging) and lets frames land in any order.
+    if (::ftruncate(out.get(), static_cast<off_t>(f.size)) != 0)
+      return Error::io(p.string() + ": cannot size file: " + bundle_io::errno_text());
+    outs.push_back(std::move(out));
+  }
+
+  std::sort(work.begin(), work.end(), [&](const ChunkWork& a, const ChunkWork& b) {
+    return layout.files[a.file].pieces[a.piece].size > layout.files[b.file].pieces[b.piece].size;
+  });
+
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done_raw{0};
+  std::atomic<uint64_t> grouped{0}, raw_frames{0};
+  std::mutex mu;
+  std::optional<Error> error;
+  std::atomic<bool> failed{false};
+  uint64_t total = layout.total_bytes();
+
+  auto worker = [&] {
+    FrameCodec codec;
+    std::vector<uint8_t> stored, raw;
+    Sha256 hasher;
+    auto one = [&](const ChunkWork& w) -> Status {
+      const BundleFile& file = layout.files[w.file];
+      const BundlePiece& piece = file.pieces[w.piece];
+      uint64_t data = w.data_offset;
+      for (size_t i = w.first_entry; i < w.end_entry; ++i) {
+        if (failed.load(std::memory_order_relaxed)) return {};
+        if (options.cancel && options.cancel->load()) return Error::interrupted("import interrupted");
+        const FrameEntry& fe = entries[i];
+        stored.resize(fe.stored_bytes);
+        raw.resize(fe.raw_bytes);
+        MS_TRY(bundle_io::pread_full(fd_view, stored, data, name_));
+        data += fe.stored_bytes;
+        std::string where = name_ + ": frame " + std::to_string(i) + " (" + file.path + ")";
+        MS_TRY(codec.decode(fe.encoding, stored, raw, where));
+        hasher.update(raw);
+        MS_TRY(bundle_io::pwrite_full(outs[w.file].get(), raw, fe.file_offset, (dest_dir / file.path).string()));
+        if (fe.encoding == FrameEncoding::raw) raw_frames++;
+        else if (fe.encoding != FrameEncoding::zstd) grouped++;
+        uint64_t d = done_raw.fetch_add(fe.raw_bytes) + fe.raw_bytes;
+        if (options.progress) options.progress(d, total);
+      }
+      if (hasher.finish() != piece.sha256)
+        return Error::content(name_ + ": " + file.path + ": chunk at offset " +
+                              std::to_string(piece.offset) + " does not match the signed manifest");
+      return {};
+    };
+    for (;;) {
+      size_t j = next.fetch_add(1);
+      if (j >= work.size() || failed.load()) return;
+      Status st = one(work[j]);
+      if (!st.ok()) {
+        std::lock_guard lk(mu);
+        if (!error) error = st.error();
+        failed.store(true);
+        return;
+      }
+    }
+  };
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::max<unsigned>(1, std::min<size_t>(threads, std::max<size_t>(work.size(), 1)));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) return *error;
+
+  for (size_t i = 0; i < outs.size(); ++i)
+    MS_TRY(bundle_io::sync_file(outs[i].get(), (dest_dir / layout.files[i].path).string()));
+
+  BundleStats stats;
+  stats.bytes_in = header_.total_bytes();
+  stats.bytes_out = total;
+  stats.frames = entries.size();
+  stats.raw_frames = raw_frames.load();
+  stats.grouped_frames = grouped.load();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+}  // namespace modelswarm
