@@ -200,10 +200,13 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
   for (auto& t : pool) t.join();
   if (error) return *error;
 
-  for (size_t i = 0; i < outs.size(); ++i)
-    MS_TRY(bundle_io::sync_file(outs[i].get(), (dest_dir / layout.files[i].path).string()));
-
   BundleStats stats;
+  auto t_sync = std::chrono::steady_clock::now();
+  if (options.sync)
+    for (size_t i = 0; i < outs.size(); ++i)
+      MS_TRY(bundle_io::sync_file(outs[i].get(), (dest_dir / layout.files[i].path).string()));
+  stats.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
+
   stats.bytes_in = header_.total_bytes();
   stats.bytes_out = total;
   stats.frames = entries.size();
