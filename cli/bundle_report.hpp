@@ -17,6 +17,7 @@ inline nlohmann::json bundle_stats_json(const BundleStats& s) {
           // release bytes / bundle bytes, whichever direction the data went
           {"ratio", ratio_div > 0 ? ratio_base / ratio_div : 0.0},
           {"seconds", s.seconds},
+          {"sync_seconds", s.sync_seconds},
           {"frames", s.frames},
           {"raw_frames", s.raw_frames},
           {"grouped_frames", s.grouped_frames}};

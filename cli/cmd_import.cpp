@@ -20,6 +20,8 @@ class ImportCommand : public Command {
                                       "Default: the trust store");
     app.add_flag("--allow-downgrade", allow_downgrade_,
                  "Accept a version lower than the highest seen for this publisher and name");
+    app.add_flag("--no-sync", no_sync_,
+                 "Do not wait for the files to reach the disk before renaming them into place");
     app.add_option("--threads", threads_, "Worker threads (default: all cores)")->check(CLI::Range(0, 1024));
   }
 
@@ -42,6 +44,7 @@ class ImportCommand : public Command {
     ImportOptions opt;
     opt.trust = &trust;
     opt.extract.threads = threads_;
+    opt.extract.sync = !no_sync_;
     opt.extract.cancel = &g_interrupted;
     auto r = import_release_bundle(bundle_, output_, opt);
     if (!r.ok()) return report_error(g, r.error());
@@ -68,6 +71,7 @@ class ImportCommand : public Command {
   std::string bundle_, output_;
   std::vector<std::string> trust_;
   bool allow_downgrade_ = false;
+  bool no_sync_ = false;
   unsigned threads_ = 0;
 };
 

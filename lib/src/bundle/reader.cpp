@@ -1,6 +1,6 @@
 // Import side of the container: bounds the header and sections, checks that the index tiles the
-// expected layout exactly, then decodes chunks in parallel (largest first, so one big tensor does
-// not finish last alone), hashing each chunk as its frames are decoded in order.
+// expected layout exactly, then decodes frames on every core, hashing each chunk's frames in
+// order (chunk_hash.hpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bundle/chunk_hash.hpp"
 #include "bundle/file_io.hpp"
 #include "modelswarm/bundle.hpp"
 
@@ -138,9 +139,21 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
     outs.push_back(std::move(out));
   }
 
-  std::sort(work.begin(), work.end(), [&](const ChunkWork& a, const ChunkWork& b) {
-    return layout.files[a.file].pieces[a.piece].size > layout.files[b.file].pieces[b.piece].size;
-  });
+  // Per frame: its chunk (index into `work`), its position in that chunk, its data offset.
+  struct FrameRef {
+    size_t chunk;
+    uint64_t position;
+    uint64_t data_offset;
+  };
+  std::vector<FrameRef> frames(entries.size());
+  for (size_t c = 0; c < work.size(); ++c) {
+    uint64_t data = work[c].data_offset;
+    for (size_t i = work[c].first_entry; i < work[c].end_entry; ++i) {
+      frames[i] = {c, i - work[c].first_entry, data};
+      data += entries[i].stored_bytes;
+    }
+  }
+  std::vector<bundle_io::OrderedChunkHash> hashes(work.size());
 
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done_raw{0};
@@ -149,56 +162,66 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
   std::optional<Error> error;
   std::atomic<bool> failed{false};
   uint64_t total = layout.total_bytes();
+  auto fail = [&](const Error& e) {
+    {
+      std::lock_guard lk(mu);
+      if (!error) error = e;
+    }
+    failed.store(true);
+    for (auto& h : hashes) h.wake();
+  };
 
   auto worker = [&] {
     FrameCodec codec;
     std::vector<uint8_t> stored, raw;
-    Sha256 hasher;
-    auto one = [&](const ChunkWork& w) -> Status {
+    auto one = [&](size_t i) -> Status {
+      const FrameEntry& fe = entries[i];
+      const ChunkWork& w = work[frames[i].chunk];
       const BundleFile& file = layout.files[w.file];
+      stored.resize(fe.stored_bytes);
+      raw.resize(fe.raw_bytes);
+      MS_TRY(bundle_io::pread_full(fd_view, stored, frames[i].data_offset, name_));
+      std::string where = name_ + ": frame " + std::to_string(i) + " (" + file.path + ")";
+      MS_TRY(codec.decode(fe.encoding, stored, raw, where));
+      MS_TRY(bundle_io::pwrite_full(outs[w.file].get(), raw, fe.file_offset,
+                                    (dest_dir / file.path).string()));
+      bool last = i + 1 == w.end_entry;
+      Sha256Digest digest{};
+      if (!hashes[frames[i].chunk].add(frames[i].position, raw, last, failed, &digest)) return {};
       const BundlePiece& piece = file.pieces[w.piece];
-      uint64_t data = w.data_offset;
-      for (size_t i = w.first_entry; i < w.end_entry; ++i) {
-        if (failed.load(std::memory_order_relaxed)) return {};
-        if (options.cancel && options.cancel->load()) return Error::interrupted("import interrupted");
-        const FrameEntry& fe = entries[i];
-        stored.resize(fe.stored_bytes);
-        raw.resize(fe.raw_bytes);
-        MS_TRY(bundle_io::pread_full(fd_view, stored, data, name_));
-        data += fe.stored_bytes;
-        std::string where = name_ + ": frame " + std::to_string(i) + " (" + file.path + ")";
-        MS_TRY(codec.decode(fe.encoding, stored, raw, where));
-        hasher.update(raw);
-        MS_TRY(bundle_io::pwrite_full(outs[w.file].get(), raw, fe.file_offset, (dest_dir / file.path).string()));
-        if (fe.encoding == FrameEncoding::raw) raw_frames++;
-        else if (fe.encoding != FrameEncoding::zstd) grouped++;
-        uint64_t d = done_raw.fetch_add(fe.raw_bytes) + fe.raw_bytes;
-        if (options.progress) options.progress(d, total);
-      }
-      if (hasher.finish() != piece.sha256)
+      if (last && digest != piece.sha256)
         return Error::content(name_ + ": " + file.path + ": chunk at offset " +
                               std::to_string(piece.offset) + " does not match the signed manifest");
+      if (fe.encoding == FrameEncoding::raw) raw_frames++;
+      else if (fe.encoding != FrameEncoding::zstd) grouped++;
+      uint64_t d = done_raw.fetch_add(fe.raw_bytes) + fe.raw_bytes;
+      if (options.progress) options.progress(d, total);
       return {};
     };
     for (;;) {
-      size_t j = next.fetch_add(1);
-      if (j >= work.size() || failed.load()) return;
-      Status st = one(work[j]);
-      if (!st.ok()) {
-        std::lock_guard lk(mu);
-        if (!error) error = st.error();
-        failed.store(true);
-        return;
-      }
+      size_t i = next.fetch_add(1);
+      if (i >= entries.size() || failed.load()) return;
+      if (options.cancel && options.cancel->load()) return fail(Error::interrupted("import interrupted"));
+      Status st = one(i);
+      if (!st.ok()) return fail(st.error());
     }
   };
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::max<unsigned>(1, std::min<size_t>(threads, std::max<size_t>(work.size(), 1)));
+  threads = std::max<unsigned>(1, std::min<size_t>(threads, std::max<size_t>(entries.size(), 1)));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
   if (error) return *error;
+
+  // Chunks without frames (empty tensors) must still hash to what the manifest says.
+  static const Sha256Digest empty = sha256("", 0);
+  for (const ChunkWork& w : work) {
+    const BundlePiece& piece = layout.files[w.file].pieces[w.piece];
+    if (w.first_entry == w.end_entry && piece.sha256 != empty)
+      return Error::content(name_ + ": " + layout.files[w.file].path + ": empty chunk at offset " +
+                            std::to_string(piece.offset) + " does not match the signed manifest");
+  }
 
   BundleStats stats;
   auto t_sync = std::chrono::steady_clock::now();

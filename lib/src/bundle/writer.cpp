@@ -1,17 +1,16 @@
-// Export pipeline: workers compress whole chunks (hashing them on the way, since a chunk's
-// SHA-256 is sequential), the calling thread appends their frames to the bundle in manifest
-// order. Frames of the chunk at the head of the order are written as they are produced; other
-// workers stop when the frames buffered ahead of the head exceed a budget, so memory stays
-// bounded whatever the chunk sizes.
+// Export pipeline: workers take frames in manifest order, compress them and hash each chunk's
+// frames in order (chunk_hash.hpp); the calling thread appends finished frames to the bundle in
+// order. Workers stay at most a few frames ahead of the writer, so memory stays bounded
+// whatever the chunk sizes.
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
+#include "bundle/chunk_hash.hpp"
 #include "bundle/file_io.hpp"
 #include "modelswarm/bundle.hpp"
 
@@ -21,19 +20,21 @@ namespace {
 
 using bundle_io::Fd;
 
-struct Frame {
-  FrameEntry entry;
-  std::vector<uint8_t> bytes;
-};
-
-struct ChunkJob {
+// One frame to produce: a slice of a chunk.
+struct FrameJob {
   uint32_t file = 0;
   uint32_t piece = 0;
+  size_t chunk = 0;       // ordinal of the chunk among non-empty chunks
+  uint64_t position = 0;  // frame number within the chunk
+  bool last = false;      // last frame of its chunk
+  uint64_t offset = 0;    // in the file
+  uint64_t size = 0;
 };
 
-struct ChunkOutput {
-  std::deque<Frame> frames;
-  bool done = false;
+struct FrameResult {
+  FrameEntry entry;
+  std::vector<uint8_t> bytes;
+  bool ready = false;
 };
 
 class ExportPipeline {
@@ -41,18 +42,31 @@ class ExportPipeline {
   ExportPipeline(const BundleLayout& layout, const std::vector<Fd>& sources,
                  const std::vector<std::string>& names, const BundleWriteOptions& options)
       : layout_(layout), sources_(sources), names_(names), options_(options) {
+    // Frames of a float chunk must hold whole elements, so they split at a multiple of 4.
+    uint64_t step = options.frame_bytes & ~uint64_t{3};
+    size_t chunk = 0;
     for (uint32_t f = 0; f < layout.files.size(); ++f)
-      for (uint32_t p = 0; p < layout.files[f].pieces.size(); ++p)
-        if (layout.files[f].pieces[p].size > 0) jobs_.push_back({f, p});
-    outputs_.resize(jobs_.size());
+      for (uint32_t p = 0; p < layout.files[f].pieces.size(); ++p) {
+        const BundlePiece& piece = layout.files[f].pieces[p];
+        if (piece.size == 0) continue;
+        uint64_t pos = 0;
+        for (uint64_t off = 0; off < piece.size; off += step, ++pos)
+          jobs_.push_back({f, p, chunk, pos, off + step >= piece.size, piece.offset + off,
+                           std::min(step, piece.size - off)});
+        ++chunk;
+      }
+    hashes_ = std::vector<bundle_io::OrderedChunkHash>(chunk);
+    results_.resize(jobs_.size());
     total_ = layout.total_bytes();
   }
 
   // Runs the workers and appends every frame to `out` from `data_offset`; fills entries/stats.
-  Status run(const Fd& out, const std::string& out_name, uint64_t data_offset, unsigned threads,
+  Status run(int out, const std::string& out_name, uint64_t data_offset, unsigned threads,
              std::vector<FrameEntry>& entries, BundleStats& stats) {
-    std::vector<std::thread> workers;
     threads = std::max(1u, std::min<unsigned>(threads, std::max<size_t>(jobs_.size(), 1)));
+    // Frames compressed ahead of the one being written; bounds memory to a few frames per thread.
+    window_ = 4 * size_t{threads};
+    std::vector<std::thread> workers;
     for (unsigned t = 0; t < threads; ++t) workers.emplace_back([this] { work(); });
     Status st = drain(out, out_name, data_offset, entries, stats);
     if (!st.ok()) fail(st.error());
@@ -63,109 +77,84 @@ class ExportPipeline {
   }
 
  private:
-  static constexpr uint64_t kAheadBudget = 256ull << 20;
-
   void fail(const Error& e) {
-    std::lock_guard lk(mu_);
-    if (!error_) error_ = e;
-    cv_.notify_all();
-  }
-
-  bool stopped() {
-    if (options_.cancel && options_.cancel->load()) {
-      fail(Error::interrupted("export interrupted"));
-      return true;
+    {
+      std::lock_guard lk(mu_);
+      if (!error_) error_ = e;
+      failed_.store(true);
+      cv_.notify_all();
     }
-    std::lock_guard lk(mu_);
-    return error_.has_value();
+    for (auto& h : hashes_) h.wake();
   }
 
   void work() {
     FrameCodec codec;
     std::vector<uint8_t> raw;
-    Sha256 hasher;
     for (;;) {
-      size_t j = next_.fetch_add(1);
-      if (j >= jobs_.size() || stopped()) return;
-      Status st = compress_chunk(j, codec, raw, hasher);
-      if (!st.ok()) {
-        fail(st.error());
-        return;
+      size_t i = next_.fetch_add(1);
+      if (i >= jobs_.size()) return;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return error_ || i < written_ + window_; });
+        if (error_) return;
       }
+      if (options_.cancel && options_.cancel->load()) return fail(Error::interrupted("export interrupted"));
+      Status st = compress_frame(i, codec, raw);
+      if (!st.ok()) return fail(st.error());
     }
   }
 
-  Status compress_chunk(size_t j, FrameCodec& codec, std::vector<uint8_t>& raw, Sha256& hasher) {
-    const BundleFile& file = layout_.files[jobs_[j].file];
-    const BundlePiece& piece = file.pieces[jobs_[j].piece];
-    // Frames of a float chunk must hold whole elements, so they split at a multiple of 4.
-    uint64_t step = options_.frame_bytes & ~uint64_t{3};
-    for (uint64_t off = 0; off < piece.size; off += step) {
-      uint64_t n = std::min(step, piece.size - off);
-      raw.resize(n);
-      MS_TRY(bundle_io::pread_full(sources_[jobs_[j].file].get(), raw, piece.offset + off,
-                                   names_[jobs_[j].file]));
-      hasher.update(raw);
-      Frame fr;
-      MS_ASSIGN_OR_RETURN(fr.entry.encoding,
-                          codec.encode(raw, piece.float_width, options_.level, fr.bytes));
-      fr.entry.file = jobs_[j].file;
-      fr.entry.chunk = jobs_[j].piece;
-      fr.entry.file_offset = piece.offset + off;
-      fr.entry.raw_bytes = n;
-      fr.entry.stored_bytes = fr.bytes.size();
-      std::unique_lock lk(mu_);
-      if (error_) return *error_;
-      buffered_ += fr.bytes.size();
-      outputs_[j].frames.push_back(std::move(fr));
-      cv_.notify_all();
-      cv_.wait(lk, [&] { return error_ || j == head_ || buffered_ <= kAheadBudget; });
-      if (error_) return *error_;
-    }
-    if (hasher.finish() != piece.sha256)
-      return Error::content(file.path + ": chunk at offset " + std::to_string(piece.offset) +
+  Status compress_frame(size_t i, FrameCodec& codec, std::vector<uint8_t>& raw) {
+    const FrameJob& job = jobs_[i];
+    const BundleFile& file = layout_.files[job.file];
+    const BundlePiece& piece = file.pieces[job.piece];
+    raw.resize(job.size);
+    MS_TRY(bundle_io::pread_full(sources_[job.file].get(), raw, job.offset, names_[job.file]));
+    FrameResult r;
+    MS_ASSIGN_OR_RETURN(r.entry.encoding, codec.encode(raw, piece.float_width, options_.level, r.bytes));
+    r.entry.file = job.file;
+    r.entry.chunk = job.piece;
+    r.entry.file_offset = job.offset;
+    r.entry.raw_bytes = job.size;
+    r.entry.stored_bytes = r.bytes.size();
+    Sha256Digest digest{};
+    if (!hashes_[job.chunk].add(job.position, raw, job.last, failed_, &digest)) return {};
+    if (job.last && digest != piece.sha256)
+      return Error::content(names_[job.file] + ": chunk at offset " + std::to_string(piece.offset) +
                             " does not match the manifest's SHA-256");
     std::lock_guard lk(mu_);
-    outputs_[j].done = true;
+    r.ready = true;
+    results_[i] = std::move(r);
     cv_.notify_all();
     return {};
   }
 
-  Status drain(const Fd& out, const std::string& out_name, uint64_t offset,
+  Status drain(int out, const std::string& out_name, uint64_t offset,
                std::vector<FrameEntry>& entries, BundleStats& stats) {
     uint64_t done_raw = 0;
-    for (size_t j = 0; j < jobs_.size(); ++j) {
-      for (;;) {
-        std::deque<Frame> ready;
-        bool finished;
-        {
-          std::unique_lock lk(mu_);
-          head_ = j;
-          cv_.notify_all();
-          cv_.wait(lk, [&] { return error_ || !outputs_[j].frames.empty() || outputs_[j].done; });
-          if (error_) return *error_;
-          ready.swap(outputs_[j].frames);
-          finished = outputs_[j].done;
-        }
-        for (Frame& fr : ready) {
-          MS_TRY(bundle_io::pwrite_full(out.get(), fr.bytes, offset, out_name));
-          offset += fr.bytes.size();
-          stats.frames++;
-          if (fr.entry.encoding == FrameEncoding::raw) stats.raw_frames++;
-          if (fr.entry.encoding == FrameEncoding::grouped2_zstd ||
-              fr.entry.encoding == FrameEncoding::grouped4_zstd)
-            stats.grouped_frames++;
-          done_raw += fr.entry.raw_bytes;
-          entries.push_back(fr.entry);
-          {
-            std::lock_guard lk(mu_);
-            buffered_ -= fr.bytes.size();
-          }
-          cv_.notify_all();
-          if (options_.progress) options_.progress(done_raw, total_);
-        }
-        if (finished && ready.empty()) break;
+    for (size_t i = 0; i < jobs_.size(); ++i) {
+      FrameResult r;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return error_ || results_[i].ready; });
+        if (error_) return *error_;
+        r = std::move(results_[i]);
       }
+      MS_TRY(bundle_io::pwrite_full(out, r.bytes, offset, out_name));
+      offset += r.bytes.size();
+      stats.frames++;
+      if (r.entry.encoding == FrameEncoding::raw) stats.raw_frames++;
+      if (r.entry.encoding == FrameEncoding::grouped2_zstd ||
+          r.entry.encoding == FrameEncoding::grouped4_zstd)
+        stats.grouped_frames++;
+      done_raw += r.entry.raw_bytes;
+      entries.push_back(r.entry);
+      {
+        std::lock_guard lk(mu_);
+        written_ = i + 1;
+      }
+      cv_.notify_all();
+      if (options_.progress) options_.progress(done_raw, total_);
     }
     return {};
   }
@@ -174,14 +163,16 @@ class ExportPipeline {
   const std::vector<Fd>& sources_;
   const std::vector<std::string>& names_;
   const BundleWriteOptions& options_;
-  std::vector<ChunkJob> jobs_;
-  std::vector<ChunkOutput> outputs_;
+  std::vector<FrameJob> jobs_;
+  std::vector<bundle_io::OrderedChunkHash> hashes_;
+  std::vector<FrameResult> results_;
   uint64_t total_ = 0;
+  size_t window_ = 8;
   std::atomic<size_t> next_{0};
+  std::atomic<bool> failed_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t head_ = 0;
-  uint64_t buffered_ = 0;
+  size_t written_ = 0;
   std::optional<Error> error_;
 };
 
@@ -246,7 +237,7 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
     std::vector<FrameEntry> entries;
     unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     ExportPipeline pipeline(layout, sources, names, options);
-    MS_TRY(pipeline.run(fd, tmp_name, h.data_offset(), threads, entries, stats));
+    MS_TRY(pipeline.run(fd.get(), tmp_name, h.data_offset(), threads, entries, stats));
 
     for (const FrameEntry& e : entries) h.data_bytes += e.stored_bytes;
     h.entry_count = entries.size();
