@@ -30,6 +30,54 @@ Sha256Digest pieces_root_of(std::string_view bytes) {
   return merkle_root(leaves);
 }
 
+// Root of a BitTorrent v2 tree from one of its piece layers: the layer is padded to a power of
+// two with the root of an all-zero piece (a subtree of blocks_per_piece zero leaves).
+Sha256Digest root_from_piece_layer(std::vector<Sha256Digest> layer, uint64_t blocks_per_piece) {
+  Sha256Digest pad{};
+  for (uint64_t n = 1; n < blocks_per_piece; n *= 2) {
+    Sha256 h;
+    h.update(pad.data(), pad.size());
+    h.update(pad.data(), pad.size());
+    pad = h.finish();
+  }
+  size_t width = 1;
+  while (width < layer.size()) width *= 2;
+  layer.resize(width, pad);
+  Sha256 h;
+  while (layer.size() > 1) {
+    for (size_t i = 0; i < layer.size() / 2; ++i) {
+      h.update(layer[2 * i].data(), 32);
+      h.update(layer[2 * i + 1].data(), 32);
+      layer[i] = h.finish();
+    }
+    layer.resize(layer.size() / 2);
+  }
+  return layer[0];
+}
+
+// libtorrent does not check piece layers against the file roots when it parses a torrent; a
+// seeder started from a torrent with a wrong layer would serve pieces nobody can verify.
+Status check_piece_layers(const libtorrent::torrent_info& ti, const std::string& name) {
+  const libtorrent::file_storage& files = ti.files();
+  uint64_t piece = static_cast<uint64_t>(ti.piece_length());
+  if (piece < kMerkleBlockSize || (piece & (piece - 1)) != 0)
+    return Error::format(name + ": carried torrent has an invalid piece length");
+  for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
+    uint64_t size = static_cast<uint64_t>(files.file_size(i));
+    if (files.pad_file_at(i) || size <= piece) continue;
+    auto layer = ti.piece_layer(i);
+    uint64_t pieces = (size + piece - 1) / piece;
+    if (static_cast<uint64_t>(layer.size()) != pieces * 32)
+      return Error::content(name + ": carried torrent lacks the piece layer of " + files.file_path(i));
+    std::vector<Sha256Digest> hashes(pieces);
+    for (uint64_t k = 0; k < pieces; ++k) std::memcpy(hashes[k].data(), layer.data() + 32 * k, 32);
+    if (std::memcmp(root_from_piece_layer(std::move(hashes), piece / kMerkleBlockSize).data(),
+                    files.root(i).data(), 32) != 0)
+      return Error::content(name + ": carried torrent has a wrong piece layer for " + files.file_path(i));
+  }
+  return {};
+}
+
 // The carried torrent must describe exactly this release, manifest files included, or seeding
 // from the imported directory would serve (or refuse) the wrong bytes.
 Status check_carried_torrent(const std::string& torrent, const BundleSections& s, const Manifest& m,
@@ -40,6 +88,7 @@ Status check_carried_torrent(const std::string& torrent, const BundleSections& s
   if (ec) return Error::format(name + ": carried torrent is malformed: " + ec.message());
   Status st = check_torrent_matches_manifest(ti, m);
   if (!st.ok()) return Error{st.error().code, name + ": carried " + st.error().message};
+  MS_TRY(check_piece_layers(ti, name));
   const libtorrent::file_storage& files = ti.files();
   for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
     std::string p = files.file_path(i);
