@@ -81,8 +81,8 @@ Metadata gguf_metadata(const Options& o, const Vocab& v, GgmlType wtype) {
   m.set(a + ".attention.head_count", MetaValue::u32(o.heads));
   m.set(a + ".attention.head_count_kv", MetaValue::u32(o.kv_heads));
   m.set(a + ".rope.dimension_count", MetaValue::u32(o.head_dim()));
-  m.set(a + ".rope.freq_base", MetaValue::f32(o.rope_base));
-  m.set(a + ".attention.layer_norm_rms_epsilon", MetaValue::f32(o.rms_eps));
+  m.set(a + ".rope.freq_base", MetaValue::f32(static_cast<float>(o.rope_base)));
+  m.set(a + ".attention.layer_norm_rms_epsilon", MetaValue::f32(static_cast<float>(o.rms_eps)));
   m.set("tokenizer.ggml.model", MetaValue::string(v.model));
   if (v.model == "gpt2")
     m.set("tokenizer.ggml.pre", MetaValue::string(o.arch == "qwen2" ? "qwen2" : "gpt-2"));

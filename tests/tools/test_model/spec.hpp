@@ -21,7 +21,7 @@ struct Options {
   std::string output_type;          // output.weight in GGUF; default = type
   bool tied = false;                // no output.weight / lm_head.weight
   std::string tokenizer = "llama";  // llama (SentencePiece) | gpt2 (byte-level BPE)
-  float rope_base = 10000.0f, rms_eps = 1e-5f;
+  double rope_base = 10000.0, rms_eps = 1e-5;  // stored as f32 in GGUF
   std::string name = "modelswarm-test";
   std::string gguf_path;            // write GGUF here when set
   std::string hf_dir;               // write HF-style safetensors + config here when set
