@@ -3,6 +3,7 @@
 
 #include "bundle_report.hpp"
 #include "command.hpp"
+#include "progress.hpp"
 #include "modelswarm/bundle.hpp"
 
 namespace modelswarm::cli {
@@ -25,7 +26,10 @@ class ExportCommand : public Command {
     opt.write.level = level_;
     opt.write.threads = threads_;
     opt.write.cancel = &g_interrupted;
+    PercentLine line(g, "exporting");
+    opt.write.progress = [&](uint64_t done, uint64_t total) { line.update(done, total); };  // writer thread only
     auto r = export_release_bundle(release_, output_, opt);
+    line.finish();
     if (!r.ok()) return report_error(g, r.error());
     const BundleStats& s = *r;
     if (g.json) {

@@ -86,8 +86,9 @@ TEST_CASE_FIXTURE(BundleFixture, "round trip: import reproduces the release exac
   CHECK(export_doc["ratio"].get<double>() > 1.0);
   CHECK(export_doc.contains("seconds"));
 
-  fs::path dest = env.tmp / "imported";
-  auto r = run_cli({"import", bundle.string(), "-o", dest.string(), "--trust", pub, "--json"});
+  fs::path parent = env.tmp / "imported";
+  fs::path dest = parent / "bundle-test";  // DIR/NAME, as fetch lays it out
+  auto r = run_cli({"import", bundle.string(), "-o", parent.string(), "--trust", pub, "--json"});
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["name"] == "bundle-test");
@@ -95,6 +96,7 @@ TEST_CASE_FIXTURE(BundleFixture, "round trip: import reproduces the release exac
   CHECK(doc["torrent"] == true);
   CHECK(doc["bytes_out"] == export_doc["bytes_in"]);
   CHECK(doc["bytes_in"] == export_doc["bytes_out"]);
+  CHECK(doc["release_dir"] == dest.string());
 
   // Same files, same bytes, manifest, signature and torrent included; no staging left over.
   auto before = mstest::snapshot(rel), after = mstest::snapshot(dest);
@@ -108,7 +110,7 @@ TEST_CASE_FIXTURE(BundleFixture, "round trip: import reproduces the release exac
   CHECK_MESSAGE(v.exit_code == 0, v.err);
 
   // Importing again over the same names is refused before anything is touched.
-  auto again = run_cli({"import", bundle.string(), "-o", dest.string(), "--trust", pub});
+  auto again = run_cli({"import", bundle.string(), "-o", parent.string(), "--trust", pub});
   CHECK(again.exit_code == 6);
   CHECK(mstest::snapshot(dest) == after);
 }
@@ -122,7 +124,7 @@ TEST_CASE_FIXTURE(BundleFixture, "the trust store is used when no --trust is giv
   REQUIRE(run_cli({"trust", "add", env.pub("pub")}).exit_code == 0);
   r = run_cli({"import", bundle.string(), "-o", dest.string(), "-q"});
   CHECK_MESSAGE(r.exit_code == 0, r.err);
-  CHECK(fs::exists(dest / ".modelswarm" / "manifest.json"));
+  CHECK(fs::exists(dest / "bundle-test" / ".modelswarm" / "manifest.json"));
 }
 
 TEST_CASE_FIXTURE(BundleFixture, "tampered, truncated or untrusted bundles are refused") {

@@ -148,6 +148,7 @@ struct ImportOptions {
 
 struct ImportResult {
   BundleStats stats;
+  std::filesystem::path release_dir;  // parent_dir / name
   std::string name;
   uint64_t version = 0;
   std::string key_id;
@@ -155,12 +156,13 @@ struct ImportResult {
 };
 
 // Verifies the bundle's manifest signature (trust error), then extracts every file into a
-// staging directory inside `dest_dir`, checks every chunk, and only then renames the files into
-// place: dest_dir/<path>, dest_dir/.modelswarm/manifest.json(.minisig)[, release.torrent].
+// staging directory inside the release directory, checks every chunk, and only then renames
+// the files into place. The release directory is parent_dir/NAME, as `fetch` lays it out:
+// NAME/<path>, NAME/.modelswarm/manifest.json(.minisig)[, release.torrent].
 // On any error nothing is left under a final name. A final name that already exists is an io
 // error before anything is written.
 Result<ImportResult> import_release_bundle(const std::filesystem::path& bundle,
-                                           const std::filesystem::path& dest_dir,
+                                           const std::filesystem::path& parent_dir,
                                            const ImportOptions& options);
 
 }  // namespace modelswarm

@@ -160,7 +160,7 @@ Status make_dirs(const fs::path& dir, std::vector<fs::path>& created) {
 
 }  // namespace
 
-Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::path& dest_dir,
+Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::path& parent_dir,
                                            const ImportOptions& options) {
   if (!options.trust) return Error::invalid_argument("import: no trust options given");
   MS_ASSIGN_OR_RETURN(BundleReader reader, BundleReader::open(bundle));
@@ -169,6 +169,7 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
   auto verified = load_and_verify_manifest(s.manifest, s.signature, *options.trust);
   if (!verified.ok()) return Error{verified.error().code, name + ": " + verified.error().message};
   const Manifest& m = verified->manifest;
+  const fs::path dest_dir = parent_dir / m.name;  // a validated release name: one path component
   if (!s.torrent.empty()) MS_TRY(check_carried_torrent(s.torrent, s, m, name));
 
   std::vector<std::string> rels;
@@ -211,6 +212,7 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
 
   if (options.record) MS_TRY(record_release_seen(m));
   cleanup.armed = false;
+  result.release_dir = dest_dir;
   result.name = m.name;
   result.version = m.version;
   result.key_id = m.publisher.key_id;
