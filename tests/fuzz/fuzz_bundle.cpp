@@ -51,17 +51,18 @@ const BundleLayout& layout() {
   return l;
 }
 
-fs::path scratch() {
-  static const fs::path p = [] {
-    fs::path d = fs::temp_directory_path() / ("fuzz_bundle." + std::to_string(::getpid()));
-    fs::create_directories(d);
+// Never destroyed: the exit handler that removes it runs after static destructors.
+const fs::path& scratch() {
+  static const fs::path* p = [] {
+    auto* d = new fs::path(fs::temp_directory_path() / ("fuzz_bundle." + std::to_string(::getpid())));
+    fs::create_directories(*d);
     std::atexit([] {
       std::error_code ec;
       fs::remove_all(scratch(), ec);
     });
     return d;
   }();
-  return p;
+  return *p;
 }
 
 void write_seed(const char* path) {
