@@ -154,6 +154,13 @@ TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
     REQUIRE(done.size() == 1);
     CHECK(from_endpoint_port(done[0], nginx.port) > static_cast<std::int64_t>(r.size / 2));
   }
+  SUBCASE("the release directory's URL as the source") {
+    auto res = mstest::run_cli(fetch_args(nginx.url() + r.name + "/", r.public_key, tmp / "out"), 120s);
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+    CHECK(mstest::run_cli(fetch_args(nginx.url() + "no-such-release/", r.public_key, tmp / "out2")).exit_code == 5);
+  }
   SUBCASE("a peer online too: both contribute") {
     Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "1M", "--limit-local"});
     auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out",
