@@ -1,0 +1,49 @@
+// Per-format row quantizers and dequantizers behind quantize_row / dequantize_row.
+// Every function takes a whole number of blocks (`nb`); the caller checked n.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "modelswarm/quant.hpp"
+
+namespace modelswarm::kernels {
+
+void quantize_q4_0(const float* x, BlockQ4_0* y, size_t nb);
+void quantize_q8_0(const float* x, BlockQ8_0* y, size_t nb);
+void quantize_q4_k(const float* x, BlockQ4_K* y, size_t nb);
+void quantize_q6_k(const float* x, BlockQ6_K* y, size_t nb);
+void quantize_q8_k(const float* x, BlockQ8_K* y, size_t nb);
+
+void dequantize_q4_0(const BlockQ4_0* x, float* y, size_t nb);
+void dequantize_q8_0(const BlockQ8_0* x, float* y, size_t nb);
+void dequantize_q4_k(const BlockQ4_K* x, float* y, size_t nb);
+void dequantize_q6_k(const BlockQ6_K* x, float* y, size_t nb);
+void dequantize_q8_k(const BlockQ8_K* x, float* y, size_t nb);
+
+// Q4_K packs eight 6-bit (scale, min) pairs into 12 bytes: pairs 0-3 in the low 6 bits of bytes
+// 0-3 / 4-7; pairs 4-7 as nibbles of bytes 8-11 with their top 2 bits in the spare top bits of
+// bytes 0-3 (scales) and 4-7 (mins).
+inline void q4k_scale_min(const uint8_t* s, int j, uint8_t& sc, uint8_t& m) {
+  if (j < 4) {
+    sc = s[j] & 63;
+    m = s[j + 4] & 63;
+  } else {
+    sc = uint8_t((s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4));
+    m = uint8_t((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+  }
+}
+
+// Round half to even, like llama.cpp's nearest_int (valid for |v| < 2^22).
+inline int nearest_int(float v) { return int(std::nearbyint(v)); }
+
+// Fits x[i] ~ scale*L[i] - mn with L[i] in [0, nmax], minimising the w-weighted squared error
+// over a small range of candidate step sizes. Returns scale; mn >= 0.
+float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float& mn);
+
+// Fits x[i] ~ scale*L[i] with L[i] in [-nmax, nmax-1], weights x[i]^2, searching around
+// -nmax/max. Returns scale (possibly negative); writes L[i] + nmax.
+float fit_scale_sym(int n, int nmax, const float* x, uint8_t* L);
+
+}  // namespace modelswarm::kernels

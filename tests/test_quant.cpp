@@ -1,0 +1,256 @@
+// Tensor formats: exact fp16/bf16 rounding, bit layouts of the quantized blocks (as llama.cpp
+// defines them), and round-trip error bounds of the quantizers.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "modelswarm/quant.hpp"
+
+using namespace modelswarm;
+
+namespace {
+std::vector<float> gaussian(size_t n, uint32_t seed, float sigma = 1.f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, sigma);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<uint8_t> quantize(GgmlType t, const std::vector<float>& x) {
+  std::vector<uint8_t> q(*ggml_row_bytes(t, x.size()));
+  REQUIRE(quantize_row(t, x.data(), q.data(), x.size()).ok());
+  return q;
+}
+
+std::vector<float> round_trip(GgmlType t, const std::vector<float>& x) {
+  auto q = quantize(t, x);
+  std::vector<float> y(x.size());
+  REQUIRE(dequantize_row(t, q.data(), y.data(), y.size()).ok());
+  return y;
+}
+
+double relative_rmse(const std::vector<float>& x, const std::vector<float>& y) {
+  double e = 0, s = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
+    s += double(x[i]) * x[i];
+  }
+  return std::sqrt(e / s);
+}
+
+uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
+}  // namespace
+
+TEST_CASE("block sizes agree with the GGML type table") {
+  CHECK(ggml_type_traits(uint32_t(GgmlType::Q4_0))->block_bytes == sizeof(BlockQ4_0));
+  CHECK(ggml_type_traits(uint32_t(GgmlType::Q8_0))->block_bytes == sizeof(BlockQ8_0));
+  CHECK(ggml_type_traits(uint32_t(GgmlType::Q4_K))->block_bytes == sizeof(BlockQ4_K));
+  CHECK(ggml_type_traits(uint32_t(GgmlType::Q6_K))->block_bytes == sizeof(BlockQ6_K));
+  CHECK(ggml_type_traits(uint32_t(GgmlType::Q8_K))->block_bytes == sizeof(BlockQ8_K));
+}
+
+TEST_CASE("fp16: every half survives a round trip through float") {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = fp16_to_fp32(uint16_t(h));
+    const bool is_nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0;
+    if (is_nan) {
+      CHECK(std::isnan(f));
+      CHECK(std::isnan(fp16_to_fp32(fp32_to_fp16(f))));
+    } else {
+      REQUIRE(fp32_to_fp16(f) == h);
+    }
+  }
+}
+
+TEST_CASE("fp16: float to half rounds to nearest, ties to even") {
+  CHECK(fp32_to_fp16(65504.f) == 0x7bff);
+  CHECK(fp32_to_fp16(65519.99f) == 0x7bff);
+  CHECK(fp32_to_fp16(65520.f) == 0x7c00);  // tie between 65504 (odd) and 2^16: infinity
+  CHECK(fp32_to_fp16(-1e9f) == 0xfc00);
+  CHECK(fp32_to_fp16(0x1p-25f) == 0x0000);           // tie between 0 and 2^-24: even is 0
+  CHECK(fp32_to_fp16(0x1.000002p-25f) == 0x0001);
+  CHECK(fp32_to_fp16(0x3p-25f) == 0x0002);            // 1.5 units: tie, even is 2
+  CHECK(fp32_to_fp16(-0.f) == 0x8000);
+  CHECK(fp32_to_fp16(1.f + 0x1p-11f) == 0x3c00);      // tie, even mantissa kept
+  CHECK(fp32_to_fp16(1.f + 0x3p-11f) == 0x3c02);      // tie, rounds up to even
+  CHECK(fp32_to_fp16(0x1.ffcp-15f) == 0x0400);        // subnormal rounds up into the normals
+
+  // Random floats across the half range: the result is the nearest half, even on ties.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> u(0, 0x477fffff);
+  for (int i = 0; i < 200000; ++i) {
+    const float f = std::bit_cast<float>(u(rng));
+    const uint16_t h = fp32_to_fp16(f);
+    const double err = std::fabs(double(fp16_to_fp32(h)) - f);
+    for (int delta : {-1, 1}) {
+      const int nb = int(h) + delta;
+      if (nb < 0 || nb >= 0x7c00) continue;
+      const double other = std::fabs(double(fp16_to_fp32(uint16_t(nb))) - f);
+      REQUIRE(err <= other);
+      if (err == other) REQUIRE((h & 1) == 0);
+    }
+  }
+}
+
+TEST_CASE("bf16: round trip and round to nearest even") {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = bf16_to_fp32(uint16_t(h));
+    if (std::isnan(f)) {
+      CHECK(std::isnan(bf16_to_fp32(fp32_to_bf16(f))));
+    } else {
+      REQUIRE(fp32_to_bf16(f) == h);
+    }
+  }
+  CHECK(fp32_to_bf16(1.f + 0x1p-8f) == fp32_to_bf16(1.f));  // tie, even kept
+  CHECK(bits(bf16_to_fp32(fp32_to_bf16(1.f + 0x3p-8f))) == bits(1.f + 0x1p-6f));
+  CHECK(bits(bf16_to_fp32(fp32_to_bf16(1.f + 0x1.01p-8f))) == bits(1.f + 0x1p-7f));
+  CHECK(std::isnan(bf16_to_fp32(fp32_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  CHECK(std::isnan(bf16_to_fp32(fp32_to_bf16(std::bit_cast<float>(0x7f800001u)))));
+}
+
+TEST_CASE("Q4_0 layout: fp16 d, low nibble element j, high nibble element j+16, (q-8)*d") {
+  std::vector<float> x(64);
+  for (size_t j = 0; j < 64; ++j) x[j] = float(int(j * 5 % 16) - 8);
+  x[3] = -8.f, x[40] = -8.f;  // the extreme is negative in both blocks, so d = 1 exactly
+  auto q = quantize(GgmlType::Q4_0, x);
+  REQUIRE(q.size() == 36);
+  for (size_t b = 0; b < 2; ++b) {
+    const uint8_t* blk = q.data() + 18 * b;
+    CHECK((blk[0] | (blk[1] << 8)) == 0x3c00);
+    for (size_t j = 0; j < 16; ++j) {
+      CHECK((blk[2 + j] & 0x0f) == int(x[32 * b + j]) + 8);
+      CHECK((blk[2 + j] >> 4) == int(x[32 * b + j + 16]) + 8);
+    }
+  }
+  CHECK(round_trip(GgmlType::Q4_0, x) == x);
+}
+
+TEST_CASE("Q8_0 layout: fp16 d then 32 int8") {
+  std::vector<float> x(32);
+  for (size_t j = 0; j < 32; ++j) x[j] = float(int(j * 37 % 255) - 127);
+  x[0] = 127.f;
+  auto q = quantize(GgmlType::Q8_0, x);
+  REQUIRE(q.size() == 34);
+  CHECK((q[0] | (q[1] << 8)) == 0x3c00);
+  for (size_t j = 0; j < 32; ++j) CHECK(int8_t(q[2 + j]) == int(x[j]));
+  CHECK(round_trip(GgmlType::Q8_0, x) == x);
+}
+
+TEST_CASE("Q6_K layout: element values from ql nibbles, qh bit pairs and int8 scales") {
+  BlockQ6_K b{};
+  b.d = fp32_to_fp16(0.5f);
+  for (int s = 0; s < 16; ++s) b.scales[s] = int8_t(s * 9 - 70);
+  auto level = [](int e) { return (e * 29 + 3) % 64; };
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, p = e % 128, q = level(e);
+    b.ql[64 * h + p % 64] |= uint8_t((q & 15) << (4 * (p / 64)));
+    b.qh[32 * h + p % 32] |= uint8_t((q >> 4) << (2 * (p / 32)));
+  }
+  std::vector<float> y(256);
+  REQUIRE(dequantize_row(GgmlType::Q6_K, &b, y.data(), 256).ok());
+  for (int e = 0; e < 256; ++e) CHECK(y[e] == 0.5f * b.scales[e / 16] * float(level(e) - 32));
+}
+
+TEST_CASE("Q4_K layout: 6-bit scales and mins, nibbles per 64-element chunk") {
+  BlockQ4_K b{};
+  b.d = fp32_to_fp16(0.25f);
+  b.dmin = fp32_to_fp16(0.125f);
+  const uint8_t sc[8] = {1, 63, 17, 32, 45, 2, 60, 33}, mn[8] = {5, 0, 63, 40, 16, 49, 7, 31};
+  for (int j = 0; j < 4; ++j) {
+    b.scales[j] = uint8_t(sc[j] | ((sc[j + 4] >> 4) << 6));
+    b.scales[j + 4] = uint8_t(mn[j] | ((mn[j + 4] >> 4) << 6));
+    b.scales[j + 8] = uint8_t((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4));
+  }
+  auto level = [](int e) { return (e * 7 + 1) % 16; };
+  for (int e = 0; e < 256; ++e) {
+    const int c = e / 64, r = e % 64;
+    b.qs[32 * c + r % 32] |= uint8_t(level(e) << (4 * (r / 32)));
+  }
+  std::vector<float> y(256);
+  REQUIRE(dequantize_row(GgmlType::Q4_K, &b, y.data(), 256).ok());
+  for (int e = 0; e < 256; ++e) {
+    const int s = e / 32;
+    CHECK(y[e] == 0.25f * sc[s] * float(level(e)) - 0.125f * mn[s]);
+  }
+}
+
+TEST_CASE("Q8_K: per-256 scale and sums of 16") {
+  auto x = gaussian(512, 3);
+  auto q = quantize(GgmlType::Q8_K, x);
+  for (int b = 0; b < 2; ++b) {
+    BlockQ8_K blk;
+    std::memcpy(&blk, q.data() + b * sizeof(BlockQ8_K), sizeof blk);
+    float amax = 0;
+    for (int j = 0; j < 256; ++j) amax = std::fmax(amax, std::fabs(x[256 * b + j]));
+    CHECK(std::fabs(blk.d) == doctest::Approx(amax / 127.f).epsilon(1e-6));
+    for (int g = 0; g < 16; ++g) {
+      int s = 0;
+      for (int j = 0; j < 16; ++j) s += blk.qs[16 * g + j];
+      CHECK(blk.bsums[g] == s);
+    }
+    for (int j = 0; j < 256; ++j)
+      CHECK(std::fabs(blk.d * blk.qs[j] - x[256 * b + j]) <= std::fabs(blk.d) * 0.5001f);
+  }
+}
+
+TEST_CASE("round trips stay within the error each format allows") {
+  const auto x = gaussian(8192, 11);
+  // Per-element bounds from the format: half a quantization step, plus fp16 rounding of d.
+  const auto y8 = round_trip(GgmlType::Q8_0, x);
+  const auto y4 = round_trip(GgmlType::Q4_0, x);
+  for (size_t b = 0; b < x.size() / 32; ++b) {
+    float amax = 0;
+    for (size_t j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[32 * b + j]));
+    for (size_t j = 32 * b; j < 32 * b + 32; ++j) {
+      REQUIRE(std::fabs(y8[j] - x[j]) <= amax / 127.f * 0.5f + amax * 0x1p-10f);
+      // The positive side has one level fewer, so the top value may be off by a whole step.
+      REQUIRE(std::fabs(y4[j] - x[j]) <= amax / 8.f * 1.001f);
+    }
+  }
+  // Relative RMS error on Gaussian data (typical values: Q8_0 0.5%, Q6_K 1.8%, Q4_K 7%,
+  // Q4_0 8.6%); the K-quant search must beat the plain formats of the same width.
+  const double e8 = relative_rmse(x, y8), e4 = relative_rmse(x, y4);
+  const double e4k = relative_rmse(x, round_trip(GgmlType::Q4_K, x));
+  const double e6k = relative_rmse(x, round_trip(GgmlType::Q6_K, x));
+  MESSAGE("relative rmse Q8_0 " << e8 << " Q6_K " << e6k << " Q4_K " << e4k << " Q4_0 " << e4);
+  CHECK(e8 < 0.007);
+  CHECK(e6k < 0.025);
+  CHECK(e4k < 0.08);
+  CHECK(e4 < 0.12);
+  CHECK(e4k < e4);
+  CHECK(e6k < e4k / 3);
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::F32})
+    CHECK(relative_rmse(x, round_trip(t, x)) < 0.005);
+}
+
+TEST_CASE("constant, zero and sparse blocks quantize without NaN") {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K,
+                     GgmlType::Q8_K}) {
+    for (float v : {0.f, 1.f, -3.5f}) {
+      std::vector<float> x(256, v);
+      x[17] = v * 2;
+      const auto y = round_trip(t, x);
+      for (size_t i = 0; i < x.size(); ++i) REQUIRE(std::fabs(y[i] - x[i]) <= std::fabs(v) * 0.2f);
+    }
+  }
+}
+
+TEST_CASE("row length must be whole blocks; unsupported types are refused") {
+  std::vector<float> x(48, 1.f);
+  std::vector<uint8_t> q(1024);
+  auto s = quantize_row(GgmlType::Q4_0, x.data(), q.data(), 48);
+  REQUIRE(!s.ok());
+  CHECK(s.error().code == ErrorCode::invalid_argument);
+  CHECK(s.error().message.find("multiple of the block size 32") != std::string::npos);
+  CHECK(!dequantize_row(GgmlType::Q6_K, q.data(), x.data(), 32).ok());
+  auto u = quantize_row(GgmlType::Q5_0, x.data(), q.data(), 32);
+  REQUIRE(!u.ok());
+  CHECK(u.error().code == ErrorCode::unsupported);
+  CHECK(u.error().message.find("Q5_0") != std::string::npos);
+  CHECK(quantize_row(GgmlType::F16, x.data(), q.data(), 47).ok());
+}
