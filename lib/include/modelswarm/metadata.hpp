@@ -62,6 +62,9 @@ class MetaValue {
   std::optional<uint64_t> as_u64() const;
   std::optional<int64_t> as_i64() const;
   std::optional<double> as_f64() const;
+  // The value as the decimal a person wrote: an f32 1e-5 gives 1e-05 exactly, where as_f64()
+  // gives 9.99999974737875e-06 (the float's exact value). Same as as_f64() for other types.
+  std::optional<double> as_decimal() const;
   std::optional<bool> as_bool() const;
   const std::string* as_string() const;  // nullptr unless type() == string
 

@@ -43,6 +43,8 @@ struct TensorInfo {
 
 struct ModelInfo {
   ModelFormat format = ModelFormat::gguf;
+  uint32_t gguf_version = 0;    // GGUF only: 2 or 3
+  uint32_t gguf_alignment = 0;  // GGUF only: general.alignment or the default 32
   // Model files, in a stable order (the one file; or shards sorted by name). Paths as given /
   // found (directory + file name), not canonicalised.
   std::vector<std::filesystem::path> files;

@@ -1,5 +1,6 @@
 #include "modelswarm/metadata.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -144,6 +145,15 @@ std::optional<double> MetaValue::as_f64() const {
   return std::nullopt;
 }
 
+std::optional<double> MetaValue::as_decimal() const {
+  if (type_ != MetaType::f32) return as_f64();
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(f_));
+  double d = 0;
+  std::from_chars(buf, r.ptr, d);
+  return d;
+}
+
 std::optional<bool> MetaValue::as_bool() const {
   if (type_ == MetaType::boolean) return u_ != 0;
   return std::nullopt;
@@ -200,10 +210,13 @@ std::string quote(const std::string& s, size_t max_chars) {
   return out + "\"";
 }
 
-std::string number_text(double v) {
+// Shortest text that reads back as the same value in the value's own precision, so an f32
+// 1e-5 shows as "1e-05", not "9.99999975e-06".
+std::string number_text(double v, MetaType t) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  auto r = t == MetaType::f32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                              : std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 }  // namespace
 
@@ -211,7 +224,7 @@ std::string MetaValue::to_display(size_t max_chars) const {
   switch (type_) {
     case MetaType::string: return quote(s_, max_chars);
     case MetaType::boolean: return u_ ? "true" : "false";
-    case MetaType::f32: case MetaType::f64: return number_text(f_);
+    case MetaType::f32: case MetaType::f64: return number_text(f_, type_);
     case MetaType::array: break;
     default: return is_unsigned(type_) ? std::to_string(u_) : std::to_string(i_);
   }
@@ -227,7 +240,7 @@ std::string MetaValue::to_display(size_t max_chars) const {
   for (uint64_t i = 0; i < n; ++i) {
     if (i) out += ", ";
     if (elem_ == MetaType::string) out += quote(strings_[i], 20);
-    else if (elem_ == MetaType::f32 || elem_ == MetaType::f64) out += number_text(number_at(i));
+    else if (elem_ == MetaType::f32 || elem_ == MetaType::f64) out += number_text(number_at(i), elem_);
     else out += std::to_string(static_cast<long long>(number_at(i)));
   }
   if (size() > n) out += ", ...";

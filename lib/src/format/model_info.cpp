@@ -59,6 +59,8 @@ namespace {
 ModelInfo from_gguf(GgufFile g) {
   ModelInfo m;
   m.format = ModelFormat::gguf;
+  m.gguf_version = g.version;
+  m.gguf_alignment = g.alignment;
   m.files.push_back(g.path);
   m.header_sizes.push_back(g.data_offset);
   m.file_sizes.push_back(g.file_size);

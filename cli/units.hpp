@@ -1,0 +1,16 @@
+// Parsing of sizes and dates given on the command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace modelswarm::cli {
+
+// "16384", "16K", "4M", "4MiB", "1G" (binary multiples). nullopt when malformed.
+std::optional<uint64_t> parse_size(const std::string& s);
+
+// "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", or "@SECONDS" since the epoch.
+std::optional<int64_t> parse_date(const std::string& s);
+
+}  // namespace modelswarm::cli

@@ -1,0 +1,80 @@
+#include "modelswarm/sha256.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace modelswarm {
+
+namespace {
+// Fetched once: an implicit fetch on every init costs about as much as hashing 16 KiB.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return m ? static_cast<const EVP_MD*>(m) : EVP_sha256();
+  }();
+  return md;
+}
+}  // namespace
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  Impl() {
+    ctx = EVP_MD_CTX_new();
+    // Only allocation can fail here; there is no sensible way to continue without a hasher.
+    if (!ctx || EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1) std::abort();
+  }
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(const void* data, size_t size) {
+  if (size) EVP_DigestUpdate(impl_->ctx, data, size);
+}
+
+Sha256Digest Sha256::finish() {
+  Sha256Digest d{};
+  unsigned len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, d.data(), &len);
+  EVP_DigestInit_ex(impl_->ctx, sha256_md(), nullptr);
+  return d;
+}
+
+Sha256Digest sha256(const void* data, size_t size) {
+  thread_local Sha256 h;
+  h.update(data, size);
+  return h.finish();
+}
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    s.push_back(digits[b >> 4]);
+    s.push_back(digits[b & 15]);
+  }
+  return s;
+}
+
+std::optional<Sha256Digest> sha256_from_hex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;  // canonical form is lower case only
+  };
+  Sha256Digest d{};
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = val(hex[2 * i]), lo = val(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    d[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return d;
+}
+
+}  // namespace modelswarm

@@ -1,0 +1,172 @@
+// Offline verification: the signed manifest first (no file read), then every chunk.
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "modelswarm/hasher.hpp"
+#include "modelswarm/paths.hpp"
+#include "modelswarm/release.hpp"
+#include "modelswarm/trust.hpp"
+#include "release/layout.hpp"
+
+namespace modelswarm {
+
+namespace fs = std::filesystem;
+
+std::string_view content_problem_name(ContentProblem::Kind k) {
+  switch (k) {
+    case ContentProblem::Kind::missing: return "missing";
+    case ContentProblem::Kind::extra: return "extra";
+    case ContentProblem::Kind::size_mismatch: return "size_mismatch";
+    case ContentProblem::Kind::chunk_mismatch: return "chunk_mismatch";
+    case ContentProblem::Kind::file_hash_mismatch: return "file_hash_mismatch";
+    case ContentProblem::Kind::unsafe_path: return "unsafe_path";
+  }
+  return "unknown";
+}
+
+Result<VerifiedManifest> load_and_verify_manifest(std::string_view manifest_bytes,
+                                                  std::string_view signature_bytes,
+                                                  const TrustOptions& trust) {
+  auto sig = parse_signature(signature_bytes, "manifest signature");
+  if (!sig.ok()) return Error::trust(sig.error().message);
+  const PublicKey* key = nullptr;
+  for (const auto& k : trust.trusted_keys)
+    if (k.id == sig->key_id) key = &k;
+  if (!key)
+    return Error::trust("manifest is signed by key " + key_id_hex(sig->key_id) +
+                        ", which is not trusted (pass --trust KEY or run `modelswarm trust add KEY`)");
+  MS_TRY(verify_signature(manifest_bytes, *sig, *key));
+  MS_ASSIGN_OR_RETURN(Manifest m, parse_manifest(manifest_bytes, "manifest"));
+  auto pub = parse_public_key(m.publisher.public_key);
+  if (!pub.ok() || !(*pub == *key) || m.publisher.key_id != key_id_hex(key->id))
+    return Error::trust("manifest names publisher " + m.publisher.key_id + " but was signed by key " +
+                        key_id_hex(key->id));
+  int64_t now = trust.now ? *trust.now : static_cast<int64_t>(std::time(nullptr));
+  if (m.expires && now >= *parse_utc_time(*m.expires))
+    return Error::trust("release " + m.name + " version " + std::to_string(m.version) + " expired on " +
+                        *m.expires);
+  MS_ASSIGN_OR_RETURN(std::optional<uint64_t> seen, highest_seen_version(m.publisher.key_id, m.name));
+  if (seen && m.version < *seen && !trust.allow_downgrade)
+    return Error::trust("rollback refused: release " + m.name + " version " + std::to_string(m.version) +
+                        " is older than version " + std::to_string(*seen) +
+                        " already seen from this publisher (--allow-downgrade to accept)");
+  VerifiedManifest v{std::move(m), std::move(*sig), *key};
+  return v;
+}
+
+Status record_release_seen(const Manifest& m) {
+  return record_seen_version(m.publisher.key_id, m.name, m.version);
+}
+
+Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, const ChunkCheckOptions& o) {
+  ContentReport rep;
+  MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
+  std::map<std::string, const detail::TreeEntry*> found;
+  for (const auto& e : entries) found[e.path] = &e;
+  using Kind = ContentProblem::Kind;
+  auto problem = [&](Kind k, const std::string& path, const std::string& msg, std::string chunk = "") {
+    rep.problems.push_back({k, path, std::move(chunk), path + ": " + msg});
+  };
+
+  // Anything on disk that the manifest does not list, and any link, is refused.
+  std::set<std::string> listed;
+  for (const auto& f : m.files) listed.insert(f.path);
+  for (const auto& e : entries) {
+    if (e.type == detail::TreeEntry::Type::symlink)
+      problem(Kind::unsafe_path, e.path, "is a symbolic link (links could point outside the release)");
+    else if (e.type == detail::TreeEntry::Type::other)
+      problem(Kind::unsafe_path, e.path, "is not a regular file");
+    else if (!listed.count(e.path))
+      problem(Kind::extra, e.path, "is not part of the signed release");
+  }
+
+  HashPlan plan;
+  struct Pending {
+    const ManifestFile* file;
+    size_t first_range;
+    std::optional<size_t> whole_range;
+  };
+  std::vector<Pending> pending;
+  for (const auto& f : m.files) {
+    // Defence in depth: the parser already refuses such paths.
+    if (!validate_release_path(f.path).ok()) {
+      problem(Kind::unsafe_path, f.path, "escapes the release directory");
+      continue;
+    }
+    auto it = found.find(f.path);
+    if (it == found.end()) {
+      problem(Kind::missing, f.path, "is missing");
+      continue;
+    }
+    if (it->second->type != detail::TreeEntry::Type::regular) continue;  // reported above
+    if (it->second->size != f.size) {
+      problem(Kind::size_mismatch, f.path, "size is " + std::to_string(it->second->size) + " bytes, the manifest says " +
+                                               std::to_string(f.size));
+      continue;
+    }
+    uint32_t fi = static_cast<uint32_t>(plan.files.size());
+    plan.files.push_back(dir / f.path);
+    plan.expected_sizes.push_back(f.size);
+    Pending p{&f, plan.ranges.size(), std::nullopt};
+    for (const auto& c : f.chunks) plan.ranges.push_back({fi, c.offset, c.size});
+    if (o.check_file_sha256) {
+      p.whole_range = plan.ranges.size();
+      plan.ranges.push_back({fi, 0, f.size});
+    }
+    pending.push_back(p);
+  }
+
+  HashOptions ho;
+  ho.threads = o.threads;
+  ho.progress = o.progress;
+  ho.cancel = o.cancel;
+  auto hr = hash_plan(plan, ho);
+  if (!hr.ok()) {
+    // A file that changed size between the directory walk and the hash is a content problem.
+    if (hr.error().code == ErrorCode::content) return Error::content(hr.error().message);
+    return hr.error();
+  }
+  for (const auto& p : pending) {
+    const ManifestFile& f = *p.file;
+    rep.files_checked++;
+    rep.bytes_hashed += f.size;
+    for (size_t c = 0; c < f.chunks.size(); ++c) {
+      rep.chunks_checked++;
+      if (hr->range_digests[p.first_range + c] != f.chunks[c].sha256) {
+        const Chunk& ch = f.chunks[c];
+        std::string what = ch.name == kHeaderChunkName    ? "header differs from the signed manifest"
+                           : ch.name == kWholeFileChunkName ? "content differs from the signed manifest"
+                                                            : "tensor " + ch.name + " differs from the signed manifest";
+        problem(Kind::chunk_mismatch, f.path, what + " (bytes " + std::to_string(ch.offset) + ".." +
+                                                  std::to_string(ch.offset + ch.size) + ")", ch.name);
+      }
+    }
+    if (p.whole_range && hr->range_digests[*p.whole_range] != f.sha256)
+      problem(Kind::file_hash_mismatch, f.path, "SHA-256 differs from the signed manifest");
+  }
+  return rep;
+}
+
+Result<VerifyReport> verify_release(const fs::path& dir, const VerifyOptions& o) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Error::invalid_argument(dir.string() + ": not a directory");
+  fs::path mpath = dir / kManifestPath, spath = dir / kSignaturePath;
+  if (!fs::exists(fs::symlink_status(mpath, ec)))
+    return Error::format(dir.string() + ": not a release (no " + std::string(kManifestPath) + ")");
+  if (fs::is_symlink(fs::symlink_status(mpath, ec)) || fs::is_symlink(fs::symlink_status(spath, ec)) ||
+      fs::is_symlink(fs::symlink_status(dir / kReleaseMetaDir, ec)))
+    return Error::trust(dir.string() + ": manifest files must not be symbolic links");
+  MS_ASSIGN_OR_RETURN(std::string manifest, read_small_file(mpath, kMaxManifestBytes));
+  if (!fs::exists(fs::symlink_status(spath, ec)))
+    return Error::trust(spath.string() + ": missing; the release is unsigned");
+  auto sig = read_small_file(spath, 64 * 1024);
+  if (!sig.ok()) return Error::trust(spath.string() + ": " + sig.error().message);
+  VerifyReport rep;
+  MS_ASSIGN_OR_RETURN(rep.verified, load_and_verify_manifest(manifest, *sig, o.trust));
+  MS_ASSIGN_OR_RETURN(rep.content, verify_chunks(dir, rep.verified.manifest, o.content));
+  if (rep.ok() && o.record) MS_TRY(record_release_seen(rep.verified.manifest));
+  return rep;
+}
+
+}  // namespace modelswarm

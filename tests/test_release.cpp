@@ -1,0 +1,365 @@
+// pack and verify end to end through the real CLI: chunks per tensor, minisign compatibility,
+// the tamper matrix (each refused with its exit code, nothing modified), determinism, and the
+// torrent checked with libtorrent.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <libtorrent/torrent_info.hpp>
+#include <nlohmann/json.hpp>
+
+#include "modelswarm/manifest.hpp"
+#include "modelswarm/minisign.hpp"
+#include "modelswarm/release.hpp"
+#include "release_fixture.hpp"
+
+namespace fs = std::filesystem;
+using mstest::run_cli;
+using nlohmann::json;
+
+namespace {
+
+struct Packed {
+  mstest::ReleaseEnv env;
+  fs::path dir = env.tmp / "rel";
+  std::string pub;
+  explicit Packed(uint64_t version = 5, std::vector<std::string> extra = {}) {
+    pub = env.keygen("k1");
+    mstest::make_model_dir(dir);
+    std::vector<std::string> args = {"pack", dir.string(), "--key", env.key("k1"), "--name", "tiny-llama",
+                                     "--version", std::to_string(version), "--created", "2026-01-02T03:04:05Z",
+                                     "--piece-size", "32K"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_cli(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    magnet = r.out.substr(0, r.out.find('\n'));
+  }
+  std::string magnet;
+  mstest::ProcessResult verify(std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"verify", dir.string(), "--trust", pub, "--json"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  }
+  modelswarm::Manifest manifest() const {
+    auto m = modelswarm::parse_manifest(mstest::read_file((dir / modelswarm::kManifestPath).string()));
+    REQUIRE(m.ok());
+    return *m;
+  }
+  // Signs hand-made manifest bytes with k1 (or another key) and puts them in place.
+  void resign(const std::string& manifest_text, const std::string& keyname = "k1") {
+    auto sk = modelswarm::parse_secret_key_file(mstest::read_file(env.key(keyname)), "k", std::nullopt);
+    REQUIRE(sk.ok());
+    auto sig = modelswarm::sign_message(manifest_text, *sk, "hand-written");
+    REQUIRE(sig.ok());
+    mstest::write_file((dir / modelswarm::kManifestPath).string(), manifest_text);
+    mstest::write_file((dir / modelswarm::kSignaturePath).string(), modelswarm::format_signature(*sig));
+  }
+};
+
+void flip_byte(const fs::path& p, uint64_t offset) {
+  std::string s = mstest::read_file(p.string());
+  REQUIRE(offset < s.size());
+  s[offset] = static_cast<char>(s[offset] ^ 0x40);
+  mstest::write_file(p.string(), s);
+}
+
+// Runs verify and checks the exit code, and that neither the release nor the state changed.
+json expect_refused(Packed& p, int code, std::vector<std::string> extra = {}) {
+  auto before = mstest::snapshot(p.env.tmp.path());
+  auto r = p.verify(extra);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == code);
+  CHECK(mstest::snapshot(p.env.tmp.path()) == before);
+  return json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("pack writes a signed manifest with one chunk per tensor plus the header; verify accepts it") {
+  Packed p;
+  CHECK(p.magnet.rfind("magnet:?xt=urn:btmh:1220", 0) == 0);
+  CHECK(p.magnet.find("dn=tiny-llama") != std::string::npos);
+  auto m = p.manifest();
+  CHECK(m.name == "tiny-llama");
+  CHECK(m.version == 5);
+  CHECK(m.created == "2026-01-02T03:04:05Z");
+  REQUIRE(m.files.size() == 3);
+  const auto* model = m.find_file("model.gguf");
+  REQUIRE(model);
+  CHECK(model->format == modelswarm::FileFormat::gguf);
+  REQUIRE(model->chunks.size() == 4);
+  CHECK(model->chunks[0].name == "(header)");
+  CHECK(model->chunks[1].name == "token_embd.weight");
+  CHECK(model->chunks[2].name == "blk.0.attn_q.weight");
+  CHECK(*model->chunks[2].dtype == "Q4_0");
+  CHECK(*model->chunks[2].shape == std::vector<uint64_t>{64, 3});
+  // 108 bytes of Q4_0 data padded to the 32-byte alignment: the chunk owns the padding.
+  CHECK(model->chunks[2].size == 128);
+  CHECK(model->chunks[3].offset + model->chunks[3].size == model->size);
+  std::string bytes = mstest::read_file((p.dir / "model.gguf").string());
+  CHECK(model->sha256 == modelswarm::sha256(bytes));
+  CHECK(model->chunks[1].sha256 == modelswarm::sha256(bytes.data() + model->chunks[1].offset, model->chunks[1].size));
+  CHECK(m.find_file("tokenizer/vocab.json")->chunks.size() == 1);
+
+  auto r = p.verify();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  CHECK(j["verified"] == true);
+  CHECK(j["chunks_checked"] == 6);
+  // The real minisign accepts the signature.
+  auto ms = mstest::run({"minisign", "-V", "-P", p.pub, "-m", (p.dir / modelswarm::kManifestPath).string()});
+  CHECK(ms.exit_code == 0);
+  CHECK(ms.out.find("tiny-llama version 5") != std::string::npos);
+  // Keys added to the trust store work without --trust; removed ones no longer do.
+  CHECK(run_cli({"verify", p.dir.string()}).exit_code == 3);
+  CHECK(run_cli({"trust", "add", p.env.pub("k1")}).exit_code == 0);
+  auto list = run_cli({"trust", "list", "--json"});
+  CHECK(list.out.find(p.pub) != std::string::npos);
+  CHECK(run_cli({"verify", p.dir.string()}).exit_code == 0);
+  std::string id = json::parse(list.out)["keys"][0]["key_id"];
+  CHECK(run_cli({"trust", "remove", id}).exit_code == 0);
+  CHECK(run_cli({"trust", "remove", id}).exit_code == 2);
+  CHECK(run_cli({"verify", p.dir.string()}).exit_code == 3);
+}
+
+TEST_CASE("tamper matrix: each is refused with the right exit code and nothing is modified") {
+  SUBCASE("a flipped byte in a tensor is reported by tensor name (4)") {
+    Packed p;
+    auto m = p.manifest();
+    const auto& c = m.find_file("model.gguf")->chunks[2];
+    flip_byte(p.dir / "model.gguf", c.offset + 5);
+    auto j = expect_refused(p, 4);
+    REQUIRE(j["problems"].size() == 1);
+    CHECK(j["problems"][0]["chunk"] == "blk.0.attn_q.weight");
+    CHECK(j["problems"][0]["kind"] == "chunk_mismatch");
+    auto r = run_cli({"verify", p.dir.string(), "--trust", p.pub});
+    CHECK(r.err.find("tensor blk.0.attn_q.weight") != std::string::npos);
+  }
+  SUBCASE("a flipped byte in the header (4)") {
+    Packed p;
+    flip_byte(p.dir / "model.gguf", 30);
+    auto j = expect_refused(p, 4);
+    CHECK(j["problems"][0]["chunk"] == "(header)");
+  }
+  SUBCASE("a flipped byte in the manifest (3)") {
+    Packed p;
+    flip_byte(p.dir / modelswarm::kManifestPath, 40);
+    expect_refused(p, 3);
+  }
+  SUBCASE("a flipped byte in the signature (3)") {
+    Packed p;
+    std::string sig = mstest::read_file((p.dir / modelswarm::kSignaturePath).string());
+    size_t line2 = sig.find('\n') + 10;
+    sig[line2] = sig[line2] == 'A' ? 'B' : 'A';
+    mstest::write_file((p.dir / modelswarm::kSignaturePath).string(), sig);
+    expect_refused(p, 3);
+  }
+  SUBCASE("a manifest signed by another key (3), a missing signature (3), no trusted key (3)") {
+    Packed p;
+    p.env.keygen("k2");
+    p.resign(mstest::read_file((p.dir / modelswarm::kManifestPath).string()), "k2");
+    expect_refused(p, 3);
+    fs::remove(p.dir / modelswarm::kSignaturePath);
+    expect_refused(p, 3);
+    CHECK(run_cli({"verify", p.dir.string()}).exit_code == 3);
+  }
+  SUBCASE("a renamed, a missing and an extra file (4)") {
+    Packed p;
+    fs::rename(p.dir / "README.md", p.dir / "README.txt");
+    auto j = expect_refused(p, 4);
+    CHECK(j["problems"].size() == 2);
+    fs::remove(p.dir / "README.txt");
+    j = expect_refused(p, 4);
+    CHECK(j["problems"][0]["kind"] == "missing");
+    mstest::write_file((p.dir / "README.md").string(), "a test model\n");
+    CHECK(p.verify().exit_code == 0);
+    mstest::write_file((p.dir / "tokenizer" / "extra.bin").string(), "x");
+    j = expect_refused(p, 4);
+    CHECK(j["problems"][0]["kind"] == "extra");
+    CHECK(j["problems"][0]["path"] == "tokenizer/extra.bin");
+  }
+  SUBCASE("a symbolic link in place of a file (4)") {
+    Packed p;
+    fs::rename(p.dir / "README.md", p.env.tmp / "outside.md");
+    fs::create_symlink(p.env.tmp / "outside.md", p.dir / "README.md");
+    auto j = expect_refused(p, 4);
+    CHECK(j["problems"][0]["kind"] == "unsafe_path");
+  }
+  SUBCASE("an older version after a newer one (3) unless --allow-downgrade") {
+    Packed p(7);
+    CHECK(p.verify().exit_code == 0);  // remembers version 7
+    auto r = run_cli({"pack", p.dir.string(), "--key", p.env.key("k1"), "--name", "tiny-llama", "--version", "6"});
+    REQUIRE(r.exit_code == 0);
+    auto j = expect_refused(p, 3);
+    CHECK(j["error"]["message"].get<std::string>().find("rollback") != std::string::npos);
+    CHECK(p.verify({"--allow-downgrade"}).exit_code == 0);
+  }
+  SUBCASE("an expired release (3)") {
+    Packed p(1, {"--expires", "2026-01-03"});
+    auto j = expect_refused(p, 3);
+    CHECK(j["error"]["message"].get<std::string>().find("expired") != std::string::npos);
+  }
+  SUBCASE("../ and absolute paths in a hand-written, re-signed manifest (7)") {
+    Packed p;
+    std::string text = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+    for (const std::string bad : {"../README.md", "/etc/passwd", "a/../../b", "tokenizer\\\\x", ".modelswarm/x"}) {
+      INFO(bad);
+      std::string t = text;
+      t.replace(t.find("\"README.md\""), 11, "\"" + bad + "\"");
+      p.resign(t);
+      expect_refused(p, 7);
+    }
+  }
+  SUBCASE("chunks that do not cover the file (7)") {
+    Packed p;
+    auto m = p.manifest();
+    std::string text = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+    std::string from = "\"offset\": " + std::to_string(m.find_file("model.gguf")->chunks[2].offset);
+    text.replace(text.find(from), from.size(), "\"offset\": 1");
+    p.resign(text);
+    expect_refused(p, 7);
+  }
+}
+
+TEST_CASE("packing twice gives byte-identical manifest, signature and torrent") {
+  Packed p;
+  auto files = [&] {
+    return std::vector<std::string>{mstest::read_file((p.dir / modelswarm::kManifestPath).string()),
+                                    mstest::read_file((p.dir / modelswarm::kSignaturePath).string()),
+                                    mstest::read_file((p.dir / modelswarm::kTorrentPath).string())};
+  };
+  auto first = files();
+  setenv("SOURCE_DATE_EPOCH", "1767323045", 1);  // 2026-01-02T03:04:05Z
+  auto r = run_cli({"pack", p.dir.string(), "--key", p.env.key("k1"), "--name", "tiny-llama", "--version", "5",
+                    "--piece-size", "32K"});
+  unsetenv("SOURCE_DATE_EPOCH");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.substr(0, r.out.find('\n')) == p.magnet);
+  CHECK(files() == first);
+}
+
+TEST_CASE("the torrent is v2-only, named after the release, and matches the signed manifest") {
+  Packed p({5}, {"--tracker", "http://127.0.0.1:6969/announce", "--web-seed", "http://127.0.0.1:8080/tiny/"});
+  std::string t = mstest::read_file((p.dir / modelswarm::kTorrentPath).string());
+  libtorrent::torrent_info ti(libtorrent::span<const char>(t.data(), static_cast<long>(t.size())), libtorrent::from_span);
+  CHECK(ti.v2());
+  CHECK_FALSE(ti.v1());
+  CHECK(ti.name() == "tiny-llama");
+  CHECK(ti.piece_length() == 32768);
+  CHECK(ti.trackers().size() == 1);
+  CHECK(ti.web_seeds().size() == 1);
+  int real_files = 0;
+  for (libtorrent::file_index_t i(0); i < ti.files().end_file(); ++i) real_files += !ti.files().pad_file_at(i);
+  CHECK(real_files == 5);  // 3 model files + manifest + signature, no torrent
+  auto m = p.manifest();
+  CHECK(modelswarm::check_torrent_matches_manifest(ti, m).ok());
+  // A manifest whose file differs from the torrent is refused.
+  m.files[0].pieces_root->at(0) ^= 1;
+  CHECK(modelswarm::check_torrent_matches_manifest(ti, m).error().code == modelswarm::ErrorCode::content);
+  m = p.manifest();
+  m.files.pop_back();
+  CHECK_FALSE(modelswarm::check_torrent_matches_manifest(ti, m).ok());
+}
+
+TEST_CASE("--hybrid adds v1 metadata that libtorrent accepts") {
+  Packed p({5}, {"--hybrid"});
+  std::string t = mstest::read_file((p.dir / modelswarm::kTorrentPath).string());
+  libtorrent::torrent_info ti(libtorrent::span<const char>(t.data(), static_cast<long>(t.size())), libtorrent::from_span);
+  CHECK(ti.v1());
+  CHECK(ti.v2());
+  CHECK(modelswarm::check_torrent_matches_manifest(ti, p.manifest()).ok());
+}
+
+TEST_CASE("load_and_verify_manifest checks signature, trust, expiry and rollback without file reads") {
+  Packed p;
+  std::string mt = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+  std::string st = mstest::read_file((p.dir / modelswarm::kSignaturePath).string());
+  auto key = modelswarm::parse_public_key(p.pub);
+  modelswarm::TrustOptions trust{{*key}, false, std::nullopt};
+  auto v = modelswarm::load_and_verify_manifest(mt, st, trust);
+  REQUIRE(v.ok());
+  CHECK(v->manifest.version == 5);
+  CHECK(modelswarm::load_and_verify_manifest(mt, st, {}).error().code == modelswarm::ErrorCode::trust);
+  REQUIRE(modelswarm::record_release_seen(v->manifest).ok());
+  auto newer = v->manifest;
+  newer.version = 9;
+  REQUIRE(modelswarm::record_release_seen(newer).ok());
+  CHECK(modelswarm::load_and_verify_manifest(mt, st, trust).error().message.find("rollback") != std::string::npos);
+  trust.allow_downgrade = true;
+  CHECK(modelswarm::load_and_verify_manifest(mt, st, trust).ok());
+  auto content = modelswarm::verify_chunks(p.dir, v->manifest);
+  REQUIRE(content.ok());
+  CHECK(content->ok());
+  CHECK(content->chunks_checked == 6);
+}
+
+TEST_CASE("a single file is packed into a directory of its own") {
+  mstest::ReleaseEnv env;
+  std::string pub = env.keygen("k");
+  fs::create_directories(env.tmp / "models");
+  mstest::write_test_gguf(env.tmp / "models" / "m.gguf", 3);
+  mstest::write_file((env.tmp / "models" / "other.txt").string(), "not part of it");
+  auto r = run_cli({"pack", (env.tmp / "models" / "m.gguf").string(), "--key", env.key("k"), "--name", "m1",
+                    "--version", "1", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  CHECK(j["release_dir"] == (env.tmp / "models" / "m1").string());
+  CHECK(fs::equivalent(env.tmp / "models" / "m1" / "m.gguf", env.tmp / "models" / "m.gguf"));
+  CHECK(run_cli({"verify", (env.tmp / "models" / "m1").string(), "--trust", pub}).exit_code == 0);
+}
+
+TEST_CASE("usage and key errors: missing flags, bad piece size, no password source on a non-TTY") {
+  mstest::ReleaseEnv env;
+  env.keygen("k");
+  mstest::make_model_dir(env.tmp / "rel");
+  CHECK(run_cli({"pack", (env.tmp / "rel").string(), "--key", env.key("k")}).exit_code == 2);
+  CHECK(run_cli({"pack", (env.tmp / "rel").string(), "--key", env.key("k"), "--name", "x", "--version", "1",
+                 "--piece-size", "3M"}).exit_code == 2);
+  CHECK(run_cli({"pack", (env.tmp / "rel").string(), "--key", env.key("k"), "--name", "../x", "--version", "1"})
+            .exit_code == 2);
+  CHECK(run_cli({"verify", (env.tmp / "rel").string()}).exit_code == 7);  // not packed: not a release
+  auto kg = run_cli({"keygen", "-o", (env.tmp / "enc").string()});
+  CHECK(kg.exit_code == 2);
+  CHECK(kg.err.find("not a terminal") != std::string::npos);
+  CHECK_FALSE(fs::exists(env.tmp / "enc.key"));
+  CHECK(run_cli({"keygen", "--no-password", "-o", (env.tmp / "k").string()}).exit_code == 2);  // exists
+}
+
+TEST_CASE("minisign interop at the CLI: minisign keys pack, minisign signatures verify, encrypted keys both ways") {
+  Packed p;
+  auto t = [&](const char* n) { return (p.env.tmp / n).string(); };
+  // An encrypted key made by minisign (password on stdin) packs with MODELSWARM_PASSWORD.
+  auto g = mstest::run({"minisign", "-G", "-p", t("ms.pub"), "-s", t("ms.key")}, std::chrono::seconds(120),
+                       "pw-ms\npw-ms\n");
+  REQUIRE(g.exit_code == 0);
+  CHECK(run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"}).exit_code == 2);
+  setenv("MODELSWARM_PASSWORD", "wrong", 1);
+  CHECK(run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"}).exit_code == 3);
+  setenv("MODELSWARM_PASSWORD", "pw-ms", 1);
+  auto r = run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"},
+                   std::chrono::seconds(120));
+  unsetenv("MODELSWARM_PASSWORD");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(run_cli({"verify", p.dir.string(), "--trust", t("ms.pub")}).exit_code == 0);
+
+  // An encrypted key made by modelswarm signs in minisign; modelswarm verifies minisign's signature.
+  mstest::write_file(t("pwfile"), "pw-modelswarm\n");
+  auto kg = run_cli({"keygen", "-o", t("enc"), "--password-file", t("pwfile")}, std::chrono::seconds(120));
+  REQUIRE(kg.exit_code == 0);
+  std::string pub = kg.out.substr(0, kg.out.find('\n'));
+  std::string manifest = (p.dir / modelswarm::kManifestPath).string();
+  // The manifest names its publisher; re-pack with the new key first so publisher == signer.
+  REQUIRE(run_cli({"pack", p.dir.string(), "--key", t("enc.key"), "--password-file", t("pwfile"), "--name",
+                   "tiny-llama", "--version", "7"}, std::chrono::seconds(120)).exit_code == 0);
+  fs::remove(p.dir / modelswarm::kSignaturePath);
+  auto s = mstest::run({"minisign", "-S", "-s", t("enc.key"), "-m", manifest, "-t", "signed by minisign"},
+                       std::chrono::seconds(120), "pw-modelswarm\n");
+  REQUIRE(s.exit_code == 0);
+  auto v = run_cli({"verify", p.dir.string(), "--trust", pub, "--json"});
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  CHECK(json::parse(v.out)["trusted_comment"] == "signed by minisign");
+}
