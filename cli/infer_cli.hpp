@@ -16,6 +16,11 @@ namespace modelswarm::cli {
 // changed since (size and modification time of every file, and the manifest's bytes).
 Result<std::filesystem::path> resolve_model(const std::string& arg, const Globals& g);
 
+// Verifies a release directory with the user's trusted keys, skipping the work when a stamp in
+// state_dir()/verified/ says this exact state (manifest, signature, trusted keys, and the size
+// and modification time of every file) verified before.
+Status verify_release_cached(const std::filesystem::path& dir, const Globals& g);
+
 // "1,2,3" or "1 2 3".
 Result<std::vector<int32_t>> parse_token_ids(const std::string& text);
 

@@ -114,8 +114,8 @@ inline TestModel make_test_model(const TestModelSpec& s) {
     LayerWeights l;
     RefLayer r;
     make("attn_norm", GgmlType::F32, 1, E, 0.2f, 1.0f, l.attn_norm, r.attn_norm);
-    make("wq", s.layer_type, Q, E, ws * 2, 0, l.wq, r.wq);
-    make("wk", s.layer_type, KV, E, ws * 2, 0, l.wk, r.wk);
+    make("wq", s.layer_type, Q, E, ws, 0, l.wq, r.wq);
+    make("wk", s.layer_type, KV, E, ws, 0, l.wk, r.wk);
     make("wv", s.layer_type, KV, E, ws, 0, l.wv, r.wv);
     make("wo", s.layer_type, E, Q, ws, 0, l.wo, r.wo);
     make("ffn_norm", GgmlType::F32, 1, E, 0.2f, 1.0f, l.ffn_norm, r.ffn_norm);
@@ -147,6 +147,37 @@ inline TestModel make_test_model(const TestModelSpec& s) {
     tm.rope_factors.assign(f, f + c.n_rot / 2);
   }
   tm.model = std::make_shared<const Model>(c, std::move(w), test_tokenizer(c.n_vocab), storage, "test-model");
+  return tm;
+}
+
+// The reference's view of a loaded model: every weight dequantized.
+inline RefTensor ref_of(const WeightTensor& w) {
+  RefTensor r{w.type, w.rows, w.cols, std::vector<float>(w.rows * w.cols)};
+  for (uint64_t i = 0; i < w.rows; ++i)
+    REQUIRE(dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + i * w.row_bytes,
+                           r.w.data() + i * w.cols, w.cols).ok());
+  return r;
+}
+
+inline TestModel reference_from(std::shared_ptr<const Model> m) {
+  TestModel tm;
+  tm.model = m;
+  tm.config = m->config();
+  const ModelWeights& w = m->weights();
+  tm.embd = ref_of(w.token_embd);
+  tm.out_norm = ref_of(w.output_norm);
+  tm.output = ref_of(w.output);
+  for (const LayerWeights& l : w.layers) {
+    RefLayer r{ref_of(l.attn_norm), ref_of(l.wq), ref_of(l.wk), ref_of(l.wv), ref_of(l.wo), ref_of(l.ffn_norm),
+               ref_of(l.ffn_gate), ref_of(l.ffn_up), ref_of(l.ffn_down), {}, {}, {}};
+    if (l.bq.present()) {
+      r.bq = ref_of(l.bq);
+      r.bk = ref_of(l.bk);
+      r.bv = ref_of(l.bv);
+    }
+    tm.layers.push_back(std::move(r));
+  }
+  if (w.rope_freqs.present()) tm.rope_factors = ref_of(w.rope_freqs).w;
   return tm;
 }
 

@@ -24,7 +24,8 @@ std::vector<int32_t> some_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
 }
 
 // Compares engine logits with the reference: close everywhere, and the same best token
-// wherever the reference's best is clear of the runner-up by more than the tolerance.
+// wherever the reference's best is clear of the runner-up by more than twice the largest
+// difference seen at that position (most positions must be so).
 void check_logits(const float* got, const float* want, size_t n_pos, size_t V, float tol_rel) {
   size_t decided = 0;
   for (size_t p = 0; p < n_pos; ++p) {
@@ -38,7 +39,7 @@ void check_logits(const float* got, const float* want, size_t n_pos, size_t V, f
     CHECK(worst <= tol);
     std::vector<float> sorted(w, w + V);
     std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
-    if (sorted[0] - sorted[1] > 2 * tol) {
+    if (sorted[0] - sorted[1] > 2 * worst) {
       ++decided;
       CHECK(argmax({g, V}) == argmax({w, V}));
     }
@@ -84,7 +85,7 @@ void check_model(const TestModelSpec& spec, float tol_rel) {
 
 TEST_CASE("llama, Q4_0 layers, Q6_K output, GQA 8:2") {
   TestModelSpec s;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
 }
 
 TEST_CASE("llama, Q8_0 layers, tied Q8_0 embeddings, no GQA") {
@@ -93,7 +94,7 @@ TEST_CASE("llama, Q8_0 layers, tied Q8_0 embeddings, no GQA") {
   s.tied = true;
   s.n_head_kv = 8;
   s.seed = 2;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
 }
 
 TEST_CASE("llama, Q4_K layers, F32 output, linear RoPE scaling and llama3 frequency factors") {
@@ -103,7 +104,7 @@ TEST_CASE("llama, Q4_K layers, F32 output, linear RoPE scaling and llama3 freque
   s.rope_freq_scale = 0.25f;
   s.rope_factors = true;
   s.seed = 3;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
 }
 
 TEST_CASE("qwen2: q/k/v biases, NEOX RoPE, F16 layers, tied F16 embeddings, GQA 8:4") {
@@ -114,7 +115,7 @@ TEST_CASE("qwen2: q/k/v biases, NEOX RoPE, F16 layers, tied F16 embeddings, GQA 
   s.tied = true;
   s.n_head_kv = 4;
   s.seed = 4;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
 }
 
 TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
@@ -123,13 +124,13 @@ TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
   s.layer_type = GgmlType::BF16;
   s.embd_type = GgmlType::F32;
   s.seed = 5;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
   s.layer_type = GgmlType::Q6_K;
   s.seed = 6;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
   s.layer_type = GgmlType::F32;
   s.seed = 7;
-  check_model(s, 5e-3f);
+  check_model(s, 2e-2f);
 }
 
 namespace {
