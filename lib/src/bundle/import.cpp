@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 #include "bundle/file_io.hpp"
 #include "modelswarm/bundle.hpp"
@@ -185,10 +186,16 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
 
   Cleanup cleanup;
   MS_TRY(make_dirs(dest_dir, cleanup.created_dirs));
-  fs::path staging = dest_dir / (".modelswarm-import-" + std::to_string(::getpid()));
-  fs::remove_all(staging, ec);
-  if (!fs::create_directory(staging, ec))
-    return Error::io(staging.string() + ": cannot create staging directory: " + ec.message());
+  // A fresh, unpredictable name: never reuse (or delete) a directory that is already there.
+  fs::path staging;
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16 && staging.empty(); ++attempt) {
+    fs::path p = dest_dir / (".modelswarm-import-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(rd() & 0xffffff));
+    if (fs::create_directory(p, ec)) staging = p;
+    else if (ec) return Error::io(p.string() + ": cannot create staging directory: " + ec.message());
+  }
+  if (staging.empty()) return Error::io(dest_dir.string() + ": cannot create a staging directory");
   cleanup.staging = staging;
 
   ImportResult result;
