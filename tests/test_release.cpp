@@ -10,6 +10,7 @@
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/minisign.hpp"
 #include "modelswarm/release.hpp"
+#include "modelswarm/safetensors_writer.hpp"
 #include "release_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -362,4 +363,35 @@ TEST_CASE("minisign interop at the CLI: minisign keys pack, minisign signatures 
   INFO(v.out << v.err);
   CHECK(v.exit_code == 0);
   CHECK(json::parse(v.out)["trusted_comment"] == "signed by minisign");
+}
+
+TEST_CASE("safetensors shards are chunked per tensor; a corrupt shard names the tensor") {
+  mstest::ReleaseEnv env;
+  std::string pub = env.keygen("k");
+  fs::path dir = env.tmp / "st";
+  fs::create_directories(dir);
+  for (int shard = 1; shard <= 2; ++shard) {
+    modelswarm::SafetensorsWriter w;
+    REQUIRE(w.add_tensor("layers." + std::to_string(shard) + ".w", "BF16", {4, 8}).ok());
+    REQUIRE(w.add_tensor("layers." + std::to_string(shard) + ".b", "F32", {3}).ok());
+    REQUIRE(w.begin(dir / ("model-0000" + std::to_string(shard) + "-of-00002.safetensors")).ok());
+    std::string data = mstest::random_data(4 * 8 * 2 + 3 * 4, static_cast<uint32_t>(shard));
+    REQUIRE(w.write_data(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size())).ok());
+    REQUIRE(w.finish().ok());
+  }
+  auto r = run_cli({"pack", dir.string(), "--key", env.key("k"), "--name", "st", "--version", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto m = modelswarm::parse_manifest(mstest::read_file((dir / modelswarm::kManifestPath).string()));
+  REQUIRE(m.ok());
+  const auto& f = m->files[1];
+  CHECK(f.format == modelswarm::FileFormat::safetensors);
+  REQUIRE(f.chunks.size() == 3);
+  CHECK(f.chunks[1].name == "layers.2.w");  // declaration order = offset order
+  CHECK(*f.chunks[1].dtype == "BF16");
+  CHECK(*f.chunks[1].shape == std::vector<uint64_t>{4, 8});
+  flip_byte(dir / f.path, f.chunks[2].offset);
+  auto v = run_cli({"verify", dir.string(), "--trust", pub, "--json"});
+  CHECK(v.exit_code == 4);
+  CHECK(json::parse(v.out)["problems"][0]["chunk"] == "layers.2.b");
 }
