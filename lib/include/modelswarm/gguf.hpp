@@ -28,6 +28,12 @@ inline constexpr uint32_t kGgufMaxDims = 4;
 // Parser limits (hostile input): nesting depth of arrays, bytes of a key or tensor name.
 inline constexpr uint32_t kGgufMaxArrayDepth = 8;
 inline constexpr uint64_t kGgufMaxNameBytes = 65536;
+// Each in-memory entry costs several times its minimum file size (a string object is 32 bytes
+// for an 8-byte empty string), so counts are capped too; real files are far below these.
+inline constexpr uint64_t kGgufMaxTensors = 1 << 20;
+inline constexpr uint64_t kGgufMaxKeys = 1 << 20;
+inline constexpr uint64_t kGgufMaxStringArray = 1 << 24;  // vocabularies are ~10^5
+inline constexpr uint64_t kGgufMaxNestedArrays = 1 << 20;
 
 struct GgufTensorInfo {
   std::string name;           // valid UTF-8
