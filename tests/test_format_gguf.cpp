@@ -278,6 +278,16 @@ TEST_CASE("tensor infos: dims, types, overflow, alignment, bounds and overlap") 
   CHECK(message_of(bad_name).find("not valid UTF-8") != std::string::npos);
 }
 
+TEST_CASE("a file without tensors: the header is the whole file, padded or not") {
+  Bytes b = header(0, 1);
+  b.str("general.architecture").u32(8).str("llama");
+  auto r = parse(b.b);
+  REQUIRE(r.ok());
+  CHECK(r->data_offset == b.size());
+  b.pad_to(32);
+  CHECK(parse(b.b)->data_offset == b.size());
+}
+
 TEST_CASE("general.alignment moves the data section and tensor offsets") {
   Bytes b = header(2, 1);
   b.str("general.alignment").u32(4).u32(256);

@@ -50,7 +50,7 @@ struct GgufFile {
   uint32_t version = 3;
   uint64_t file_size = 0;
   uint32_t alignment = kGgufDefaultAlignment;  // general.alignment, a power of two
-  uint64_t data_offset = 0;                    // absolute start of the data section
+  uint64_t data_offset = 0;                    // absolute start of the data section (<= file_size)
   Metadata metadata;                           // every key, file order, with full types
   std::vector<GgufTensorInfo> tensors;         // file order
 

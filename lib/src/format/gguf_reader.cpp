@@ -90,6 +90,9 @@ class GgufParser {
 
     uint64_t header_end = r_.pos();
     f.data_offset = (header_end + f.alignment - 1) / f.alignment * f.alignment;
+    // Without tensors there is no data section, and writers may omit the final padding: the
+    // header is then the whole file.
+    if (f.tensors.empty()) f.data_offset = std::min(f.data_offset, f.file_size);
     MS_TRY(check_layout(f));
     return f;
   }
