@@ -1,0 +1,80 @@
+// AVX-512 VNNI dot products of K-quant weights (Q4_K, Q6_K) with Q8_K activations. As in the
+// AVX2 file, each super-block's integer sum is exact and scaled with the reference formula.
+#include "kernels/quant_internal.hpp"
+#include "kernels/simd_avx512.hpp"
+
+namespace modelswarm::kernels {
+
+using namespace avx512;
+
+[[MS_TARGET_AVX512]] float dot_q4_k_q8_k_avx512(size_t k, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ4_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512i nibble_shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+  float sum = 0;
+  for (size_t b = 0; b < k / kQK_K; ++b) {
+    uint8_t sc[8], m[8];
+    for (int s = 0; s < 8; ++s) q4k_scale_min(w[b].scales, s, sc[s], m[s]);
+    __m512i acc = _mm512_setzero_si512();
+    for (int c = 0; c < 4; ++c) {
+      // 64 elements: sub-block 2c from the low nibbles, 2c+1 from the high ones, matching
+      // 64 consecutive activation bytes.
+      const __m256i q = loadu256(w[b].qs + 32 * c);
+      const __m512i levels = _mm512_and_si512(_mm512_srlv_epi64(join(q, q), nibble_shift), low4);
+      const __m512i p = dot_u8s8(levels, loadu512(x[b].qs + 64 * c));
+      const __m512i scale = join(_mm256_set1_epi32(sc[2 * c]), _mm256_set1_epi32(sc[2 * c + 1]));
+      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p, scale));
+    }
+    int summ = 0;
+    for (int s = 0; s < 8; ++s) summ += m[s] * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
+    const int sumi = _mm512_reduce_add_epi32(acc);
+    sum += x[b].d * (fp16_to_fp32(w[b].d) * float(sumi) - fp16_to_fp32(w[b].dmin) * float(summ));
+  }
+  return sum;
+}
+
+[[MS_TARGET_AVX512]] float dot_q6_k_q8_k_avx512(size_t k, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ6_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two_bits = _mm256_set1_epi8(3);
+  // Sub-blocks are 16 elements, 4 int32 lanes of a vpdpbusd result: lane i of a register that
+  // covers sub-blocks 4g..4g+3 needs scale 4g + i/4.
+  const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+  float sum = 0;
+  for (size_t b = 0; b < k / kQK_K; ++b) {
+    const __m512i sc32 = _mm512_cvtepi8_epi32(loadu128(w[b].scales));
+    __m512i acc = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = loadu256(w[b].ql + 64 * h), ql1 = loadu256(w[b].ql + 64 * h + 32);
+      const __m256i qh = loadu256(w[b].qh + 32 * h);
+      const __m256i q0 = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                         _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4));
+      const __m256i q1 = _mm256_or_si256(
+          _mm256_and_si256(ql1, low4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4));
+      const __m256i q2 = _mm256_or_si256(
+          _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4));
+      const __m256i q3 = _mm256_or_si256(
+          _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4));
+      const __m512i p0 = dot_u8s8(join(q0, q1), loadu512(x[b].qs + 128 * h));
+      const __m512i p1 = dot_u8s8(join(q2, q3), loadu512(x[b].qs + 128 * h + 64));
+      const __m512i s0 = _mm512_permutexvar_epi32(
+          _mm512_add_epi32(spread, _mm512_set1_epi32(8 * h)), sc32);
+      const __m512i s1 = _mm512_permutexvar_epi32(
+          _mm512_add_epi32(spread, _mm512_set1_epi32(8 * h + 4)), sc32);
+      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p0, s0));
+      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p1, s1));
+    }
+    // Levels were taken as 0..63: remove 32·Σx per sub-block, exactly, from the Q8_K sums.
+    const __m512i bs = _mm512_cvtepi16_epi32(loadu256(x[b].bsums));
+    const int corr = _mm512_reduce_add_epi32(_mm512_mullo_epi32(sc32, bs));
+    const int sumi = _mm512_reduce_add_epi32(acc) - 32 * corr;
+    sum += x[b].d * fp16_to_fp32(w[b].d) * float(sumi);
+  }
+  return sum;
+}
+
+}  // namespace modelswarm::kernels

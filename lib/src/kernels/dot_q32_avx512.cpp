@@ -1,0 +1,78 @@
+// AVX-512 VNNI dot products of 32-element block formats (Q4_0, Q8_0) with Q8_0 activations.
+// Two blocks per 512-bit register; an odd last block takes the 256-bit path.
+#include "kernels/simd_avx512.hpp"
+
+namespace modelswarm::kernels {
+
+using namespace avx512;
+
+namespace {
+// vpdpbusd multiplies unsigned by signed bytes, so weights are used as unsigned levels
+// (q for Q4_0, w+128 for Q8_0) and offset·Σx is subtracted, which keeps every sum exact.
+struct Q4Levels {
+  static constexpr int8_t kOffset = 8;
+  [[MS_TARGET_AVX512]] static __m256i one(const BlockQ4_0& w) {
+    const __m128i q = loadu128(w.qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+  }
+  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ4_0& a, const BlockQ4_0& b) {
+    const __m128i qa = loadu128(a.qs), qb = loadu128(b.qs);
+    // 128-bit lanes [qa, qa, qb, qb]; shifting lanes 1 and 3 by 4 gives the high nibbles.
+    __m512i z = join(_mm256_set_m128i(qa, qa), _mm256_set_m128i(qb, qb));
+    z = _mm512_srlv_epi64(z, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
+  }
+};
+
+struct Q8Levels {
+  static constexpr int8_t kOffset = -128;  // as an unsigned byte: 128
+  [[MS_TARGET_AVX512]] static __m256i one(const BlockQ8_0& w) {
+    return _mm256_xor_si256(loadu256(w.qs), _mm256_set1_epi8(int8_t(0x80)));
+  }
+  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ8_0& a, const BlockQ8_0& b) {
+    return _mm512_xor_si512(join(loadu256(a.qs), loadu256(b.qs)), _mm512_set1_epi8(int8_t(0x80)));
+  }
+};
+
+template <class L, class W>
+[[MS_TARGET_AVX512]] inline float dot_blocks(size_t nb, const W* w, const BlockQ8_0* x) {
+  const __m512i offset = _mm512_set1_epi8(L::kOffset);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+  size_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m512i xv = join(loadu256(x[b].qs), loadu256(x[b + 1].qs));
+    const __m512i s = _mm512_sub_epi32(dot_u8s8(L::two(w[b], w[b + 1]), xv), dot_u8s8(offset, xv));
+    const __m512 d = join_ps(fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d),
+                             fp16_to_fp32(w[b + 1].d) * fp16_to_fp32(x[b + 1].d));
+    if (b & 2) {
+      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc1);
+    } else {
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc0);
+    }
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  if (b < nb) {
+    const __m256i xv = loadu256(x[b].qs);
+    const __m256i z = _mm256_setzero_si256();
+    const __m256i s = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, L::one(w[b]), xv),
+                                       _mm256_dpbusd_epi32(z, _mm512_castsi512_si256(offset), xv));
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+    sum += float(_mm_cvtsi128_si32(t)) * (fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d));
+  }
+  return sum;
+}
+}  // namespace
+
+[[MS_TARGET_AVX512]] float dot_q4_0_q8_0_avx512(size_t k, const void* w, const void* x) {
+  return dot_blocks<Q4Levels>(k / kQK4_0, static_cast<const BlockQ4_0*>(w),
+                              static_cast<const BlockQ8_0*>(x));
+}
+
+[[MS_TARGET_AVX512]] float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x) {
+  return dot_blocks<Q8Levels>(k / kQK8_0, static_cast<const BlockQ8_0*>(w),
+                              static_cast<const BlockQ8_0*>(x));
+}
+
+}  // namespace modelswarm::kernels

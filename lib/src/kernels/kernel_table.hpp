@@ -1,0 +1,56 @@
+// The per-ISA function table behind kernels.hpp. Each ISA fills one table in its own files
+// (dot_<family>_<isa>.cpp); dispatch.cpp picks the active one once at start-up.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "modelswarm/kernels.hpp"
+#include "modelswarm/quant.hpp"
+
+namespace modelswarm::kernels {
+
+// Dot product of one weight row of k elements (GGUF blocks) with an activation row already in
+// the weight type's activation format (Q8_0 blocks, Q8_K blocks, or floats).
+using DotFn = float (*)(size_t k, const void* w, const void* x);
+using DotF32Fn = float (*)(const float* a, const float* b, size_t n);
+using AxpyFn = void (*)(float a, const float* x, float* y, size_t n);
+
+// Packed int8 matrix multiply (prefill), optional per ISA. See gemm_pack.hpp.
+struct PackedGemm;
+
+struct KernelTable {
+  KernelIsa isa;
+  DotFn dot_q4_0_q8_0;
+  DotFn dot_q8_0_q8_0;
+  DotFn dot_q4_k_q8_k;
+  DotFn dot_q6_k_q8_k;
+  DotFn dot_f32_f32;   // k floats · k floats
+  DotFn dot_f16_f32;
+  DotFn dot_bf16_f32;
+  DotF32Fn dot_f32;
+  AxpyFn axpy_f32;
+  const PackedGemm* gemm;  // nullptr: matmul uses row dots
+};
+
+// Filled by each ISA's files; entries an ISA lacks fall back to the scalar ones.
+extern const KernelTable kScalarTable;
+const KernelTable& avx2_table();
+const KernelTable& avx512_table();
+
+// The table selected by set_kernel_isa (default: the best supported).
+const KernelTable& active_table();
+const KernelTable& table_for(KernelIsa isa);
+
+// Scalar references, also used by the SIMD tables for kernels they do not specialise.
+float dot_q4_0_q8_0_scalar(size_t k, const void* w, const void* x);
+float dot_q8_0_q8_0_scalar(size_t k, const void* w, const void* x);
+float dot_q4_k_q8_k_scalar(size_t k, const void* w, const void* x);
+float dot_q6_k_q8_k_scalar(size_t k, const void* w, const void* x);
+float dot_f32_f32_scalar(size_t k, const void* w, const void* x);
+float dot_f16_f32_scalar(size_t k, const void* w, const void* x);
+float dot_bf16_f32_scalar(size_t k, const void* w, const void* x);
+float dot_f32_scalar(const float* a, const float* b, size_t n);
+void axpy_f32_scalar(float a, const float* x, float* y, size_t n);
+
+}  // namespace modelswarm::kernels

@@ -1,0 +1,35 @@
+// Small AVX2 helpers shared by the AVX2 kernel files.
+#pragma once
+
+#include <immintrin.h>
+
+#include "kernels/dot_isa.hpp"
+
+namespace modelswarm::kernels::avx2 {
+
+[[MS_TARGET_AVX2]] inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+[[MS_TARGET_AVX2]] inline int hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+[[MS_TARGET_AVX2]] inline __m256i loadu(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+// Exact Σ a[i]·b[i] of signed bytes, as 8 int32 partial sums: |a| as unsigned times b with a's
+// sign, so vpmaddubsw applies (no pair overflows while |a| ≤ 128 and |b| ≤ 127).
+[[MS_TARGET_AVX2]] inline __m256i dot_i8(__m256i a, __m256i b) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+}  // namespace modelswarm::kernels::avx2

@@ -1,0 +1,298 @@
+// Matrix kernels: every instruction set agrees with the scalar reference on random inputs of
+// many shapes, and matvec / matmul agree with a float product of the dequantized weights.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "modelswarm/kernels.hpp"
+#include "modelswarm/quant.hpp"
+#include "modelswarm/thread_pool.hpp"
+
+using namespace modelswarm;
+
+namespace {
+// SIMD and scalar kernels compute the same integer block sums but add the scaled blocks in a
+// different order: allow float rounding relative to Σ|w·x|.
+constexpr double kReorderTolerance = 2e-5;
+// Activations are quantized to 8 bits (per 32 or 256 elements) before the product; against a
+// float product that costs up to about half a step per element.
+constexpr double kActivationQuantTolerance = 1.5e-2;
+
+bool sanitized() { return std::getenv("MODELSWARM_SANITIZED") != nullptr; }
+
+struct IsaGuard {
+  ~IsaGuard() { (void)set_kernel_isa("auto"); }
+};
+
+std::vector<float> gaussian(size_t n, std::mt19937& rng, float sigma = 1.f) {
+  std::normal_distribution<float> d(0.f, sigma);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+struct Matrix {
+  GgmlType type;
+  size_t rows, cols, row_bytes;
+  std::vector<uint8_t> data;
+  std::vector<float> dequant;  // rows x cols
+  MatrixView view() const { return {type, data.data(), rows, cols, row_bytes}; }
+};
+
+Matrix random_matrix(GgmlType type, size_t rows, size_t cols, std::mt19937& rng,
+                     size_t pad = 0) {
+  Matrix m{type, rows, cols, *ggml_row_bytes(type, cols) + pad, {}, {}};
+  m.data.assign(m.row_bytes * rows, 0xAB);
+  m.dequant.resize(rows * cols);
+  for (size_t r = 0; r < rows; ++r) {
+    auto src = gaussian(cols, rng, 0.05f);
+    REQUIRE(quantize_row(type, src.data(), m.data.data() + r * m.row_bytes, cols).ok());
+    REQUIRE(dequantize_row(type, m.data.data() + r * m.row_bytes, m.dequant.data() + r * cols,
+                           cols)
+                .ok());
+  }
+  return m;
+}
+
+// Σ|w·x| for row r: the scale of rounding errors in that row's dot product.
+double magnitude(const Matrix& m, size_t r, const float* x) {
+  double s = 0;
+  for (size_t i = 0; i < m.cols; ++i) s += std::fabs(double(m.dequant[r * m.cols + i]) * x[i]);
+  return s;
+}
+
+double exact_dot(const Matrix& m, size_t r, const float* x) {
+  double s = 0;
+  for (size_t i = 0; i < m.cols; ++i) s += double(m.dequant[r * m.cols + i]) * x[i];
+  return s;
+}
+
+const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
+                           GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K};
+
+std::vector<size_t> shapes_for(GgmlType t) {
+  const auto block = ggml_type_traits(uint32_t(t))->block_elements;
+  if (block == 1) return {1, 7, 16, 31, 33, 100, 257, 1024, 2051};
+  if (block == 32) return {32, 64, 96, 160, 480, 512, 544, 1056, 2048, 2080};
+  return {256, 512, 768, 1280, 2304, 4352};
+}
+
+std::vector<KernelIsa> isas() {
+  std::vector<KernelIsa> out;
+  for (KernelIsa i : {KernelIsa::scalar, KernelIsa::avx2, KernelIsa::avx512})
+    if (kernel_isa_supported(i)) out.push_back(i);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("instruction set selection") {
+  IsaGuard guard;
+  auto names = supported_kernel_isas();
+  REQUIRE(!names.empty());
+  CHECK(names.front() == "scalar");
+  CHECK(names.back() == kernel_isa_name(best_kernel_isa()));
+  CHECK(kernel_isa() == best_kernel_isa());
+  for (const auto& n : names) {
+    REQUIRE(set_kernel_isa(n).ok());
+    CHECK(kernel_isa_name(kernel_isa()) == n);
+  }
+  auto bad = set_kernel_isa("sse9");
+  REQUIRE(!bad.ok());
+  CHECK(bad.error().code == ErrorCode::invalid_argument);
+  CHECK(bad.error().message.find("sse9") != std::string::npos);
+  for (KernelIsa i : {KernelIsa::avx2, KernelIsa::avx512}) {
+    if (!kernel_isa_supported(i)) {
+      auto s = set_kernel_isa(kernel_isa_name(i));
+      REQUIRE(!s.ok());
+      CHECK(s.error().code == ErrorCode::unsupported);
+    }
+  }
+  REQUIRE(set_kernel_isa("auto").ok());
+  CHECK(kernel_isa() == best_kernel_isa());
+  MESSAGE("kernels: " << std::string(kernel_isa_name(kernel_isa())));
+}
+
+TEST_CASE("matvec: every ISA equals the scalar reference, for every type and many shapes") {
+  IsaGuard guard;
+  std::mt19937 rng(42);
+  ThreadPool pool(2);
+  for (GgmlType t : kTypes) {
+    for (size_t cols : shapes_for(t)) {
+      for (size_t rows : {size_t(1), size_t(5), size_t(37)}) {
+        auto m = random_matrix(t, rows, cols, rng, rows == 5 ? 6 : 0);
+        auto x = gaussian(cols, rng);
+        REQUIRE(set_kernel_isa("scalar").ok());
+        std::vector<float> ref(rows);
+        REQUIRE(matvec(m.view(), x.data(), ref.data(), nullptr).ok());
+        for (size_t r = 0; r < rows; ++r) {
+          const double mag = magnitude(m, r, x.data());
+          const double tol = (t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16)
+                                 ? kReorderTolerance
+                                 : kActivationQuantTolerance;
+          INFO(ggml_type_traits(uint32_t(t))->name << " cols " << cols << " row " << r);
+          REQUIRE(std::fabs(ref[r] - exact_dot(m, r, x.data())) <= tol * mag + 1e-30);
+        }
+        for (KernelIsa isa : isas()) {
+          REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+          std::vector<float> y(rows, NAN);
+          REQUIRE(matvec(m.view(), x.data(), y.data(), &pool).ok());
+          for (size_t r = 0; r < rows; ++r) {
+            INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(t))->name << " cols "
+                                      << cols << " rows " << rows << " row " << r);
+            REQUIRE(std::fabs(y[r] - ref[r]) <= kReorderTolerance * magnitude(m, r, x.data()));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("matmul equals matvec per token on every ISA, with strides and odd sizes") {
+  IsaGuard guard;
+  std::mt19937 rng(7);
+  ThreadPool pool(2);
+  const std::vector<size_t> tokens = sanitized() ? std::vector<size_t>{1, 5, 17}
+                                                 : std::vector<size_t>{1, 2, 3, 5, 8, 17, 40};
+  for (GgmlType t : kTypes) {
+    const size_t cols = shapes_for(t)[3];
+    for (size_t rows : {size_t(3), size_t(21), size_t(67)}) {
+      auto m = random_matrix(t, rows, cols, rng);
+      for (size_t n : tokens) {
+        const size_t xs = cols + 3, ys = rows + 2;
+        auto x = gaussian(n * xs, rng);
+        REQUIRE(set_kernel_isa("scalar").ok());
+        std::vector<float> ref(n * rows);
+        for (size_t i = 0; i < n; ++i)
+          REQUIRE(matvec(m.view(), x.data() + i * xs, ref.data() + i * rows, nullptr).ok());
+        for (KernelIsa isa : isas()) {
+          REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+          std::vector<float> y(n * ys, -7.f);
+          REQUIRE(matmul(m.view(), x.data(), n, xs, y.data(), ys, &pool).ok());
+          for (size_t i = 0; i < n; ++i) {
+            for (size_t r = 0; r < rows; ++r) {
+              INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(t))->name
+                                        << " rows " << rows << " tokens " << n);
+              REQUIRE(std::fabs(y[i * ys + r] - ref[i * rows + r]) <=
+                      kReorderTolerance * magnitude(m, r, x.data() + i * xs));
+            }
+            for (size_t r = rows; r < ys; ++r) REQUIRE(y[i * ys + r] == -7.f);  // untouched
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("matvec and matmul refuse malformed matrices") {
+  std::vector<uint8_t> buf(4096);
+  std::vector<float> x(256), y(256);
+  MatrixView w{GgmlType::Q5_0, buf.data(), 2, 32, 22};
+  auto s = matvec(w, x.data(), y.data(), nullptr);
+  REQUIRE(!s.ok());
+  CHECK(s.error().code == ErrorCode::unsupported);
+  CHECK(s.error().message.find("Q5_0") != std::string::npos);
+  w = {GgmlType::Q4_0, buf.data(), 2, 48, 27};
+  CHECK(matvec(w, x.data(), y.data(), nullptr).error().code == ErrorCode::invalid_argument);
+  w = {GgmlType::Q4_K, buf.data(), 2, 256, 100};
+  auto st = matmul(w, x.data(), 1, 256, y.data(), 2, nullptr);
+  REQUIRE(!st.ok());
+  CHECK(st.error().message.find("stride") != std::string::npos);
+  CHECK(!matmul_supported(GgmlType::Q2_K));
+  CHECK(matmul_supported(GgmlType::Q6_K));
+}
+
+TEST_CASE("vector helpers") {
+  IsaGuard guard;
+  std::mt19937 rng(3);
+  for (size_t n : {1, 5, 16, 33, 100, 1000}) {
+    auto a = gaussian(n, rng), b = gaussian(n, rng);
+    double exact = 0, mag = 0;
+    for (size_t i = 0; i < n; ++i) exact += double(a[i]) * b[i], mag += std::fabs(a[i] * b[i]);
+    for (KernelIsa isa : isas()) {
+      REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+      CHECK(std::fabs(dot_f32(a.data(), b.data(), n) - exact) <= kReorderTolerance * mag);
+      auto y = b;
+      axpy_f32(0.5f, a.data(), y.data(), n);
+      for (size_t i = 0; i < n; ++i) CHECK(y[i] == doctest::Approx(b[i] + 0.5f * a[i]));
+    }
+    std::vector<float> w(n, 2.f), out(n);
+    rmsnorm_f32(a.data(), w.data(), out.data(), n, 1e-6f);
+    double ss = 0;
+    for (float v : a) ss += double(v) * v;
+    const double scale = 1.0 / std::sqrt(ss / n + 1e-6);
+    for (size_t i = 0; i < n; ++i) CHECK(out[i] == doctest::Approx(a[i] * scale * 2).epsilon(1e-5));
+    auto sm = a;
+    softmax_f32(sm.data(), n);
+    double total = 0, denom = 0;
+    for (float v : a) denom += std::exp(double(v));
+    for (size_t i = 0; i < n; ++i) {
+      CHECK(sm[i] == doctest::Approx(std::exp(double(a[i])) / denom).epsilon(1e-5));
+      total += sm[i];
+    }
+    CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+    silu_mul_f32(a.data(), b.data(), out.data(), n);
+    for (size_t i = 0; i < n; ++i)
+      CHECK(out[i] == doctest::Approx(a[i] / (1 + std::exp(-double(a[i]))) * b[i]).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("thread pool: every index exactly once, for many sizes and grains") {
+  for (unsigned threads : {1u, 2u, 3u, 8u}) {
+    ThreadPool pool(threads);
+    CHECK(pool.size() == threads);
+    for (size_t n : {0, 1, 2, 15, 16, 17, 100, 1000, 4099}) {
+      for (size_t grain : {1, 4, 16, 64}) {
+        std::vector<std::atomic<int>> hits(n);
+        pool.parallel_for(n, grain, [&](size_t b, size_t e) {
+          REQUIRE(b < e);
+          CHECK((b % grain) == 0);
+          for (size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+        });
+        for (size_t i = 0; i < n; ++i) REQUIRE(hits[i].load() == 1);
+      }
+    }
+  }
+}
+
+TEST_CASE("thread pool: many short calls in a row, on all threads") {
+  ThreadPool pool(2);
+  const int calls = sanitized() ? 2000 : 20000;
+  std::vector<long> out(64);
+  long expected = 0;
+  for (int c = 0; c < calls; ++c) {
+    pool.parallel_for(out.size(), 1, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) out[i] += long(i) + c;
+    });
+    expected += c;
+  }
+  for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == long(i) * calls + expected);
+}
+
+TEST_CASE("thread pool: chunks run on every thread at the same time") {
+  for (unsigned threads : {2u, 3u}) {
+    ThreadPool pool(threads);
+    for (int round = 0; round < 20; ++round) {
+      // Each chunk waits (bounded) until all threads hold one: only true parallelism passes.
+      std::atomic<unsigned> arrived{0};
+      std::atomic<bool> all_met{true};
+      pool.parallel_for(threads, 1, [&](size_t, size_t) {
+        arrived.fetch_add(1);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (arrived.load() < threads) {
+          if (std::chrono::steady_clock::now() > deadline) {
+            all_met = false;
+            return;
+          }
+          std::this_thread::yield();
+        }
+      });
+      REQUIRE(all_met.load());
+    }
+  }
+}
