@@ -143,17 +143,11 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   r.dir = final_dir;
   r.status = replaced ? MirrorResult::Status::updated : MirrorResult::Status::fetched;
 
-  // The registry must point at where the release now lives, and forget what it replaced.
-  for (const auto& entry : *registered)
-    if (entry.dir == final_dir && entry.info_hash != r.info_hash) (void)forget_release(entry.info_hash);
-  RegistryEntry reg;
-  reg.name = r.name;
-  reg.version = static_cast<std::uint64_t>(r.version);
-  reg.dir = final_dir;
-  reg.manifest = final_dir / std::string(kManifestPath);
-  reg.info_hash = r.info_hash;
-  if (auto held = holds_release(final_dir, *keys)) reg.publisher_key = held->publisher.public_key;
-  if (Status st = register_release(reg); !st.ok()) return fail(st.error());
+  // The registry must point at where the release now lives (this also drops the entry of the
+  // version it replaced).
+  auto held = holds_release(final_dir, *keys);
+  if (!held) return fail(held.error());
+  if (Status st = register_release_dir(final_dir, *held); !st.ok()) return fail(st.error());
   return r;
 }
 
