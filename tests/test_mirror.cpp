@@ -3,6 +3,7 @@
 // per-release failures with the documented exit codes without stopping the other releases.
 #include <doctest/doctest.h>
 
+#include "modelswarm/registry.hpp"
 #include "swarm_helpers.hpp"
 
 using namespace swarmtest;
