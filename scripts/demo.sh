@@ -49,14 +49,15 @@ done
 [ -n "$port" ] || { echo "seeder did not start:"; cat "$work/seed.err"; exit 1; }
 echo "seeding on 127.0.0.1:$port"
 
-step "4. second peer: fetch by magnet link, trusting only the publisher's key"
+step "4. second peer: trust only the publisher's key, then fetch by magnet link"
 export MODELSWARM_HOME="$work/peer/state"
 mkdir -p "$work/peer/models"
-timeout 300 "$ms" fetch "$magnet" --trust "$pubkey" -o "$work/peer/models" \
-  --peer "127.0.0.1:$port" --profile lan --no-dht --no-lsd
+"$ms" trust add "$pubkey"
+timeout 300 "$ms" fetch "$magnet" -o "$work/peer/models" --peer "127.0.0.1:$port" \
+  --listen 127.0.0.1:0 --profile lan --no-dht --no-lsd
 
 step "5. second peer: verify the release offline"
-"$ms" verify "$work/peer/models/TinyDemo-Q4_0" --trust "$pubkey"
+"$ms" verify "$work/peer/models/TinyDemo-Q4_0"
 
 step "6. second peer: run it with the bundled int4 kernel"
 "$ms" run "$work/peer/models/TinyDemo-Q4_0" -p "Once upon a time" -n 24 --seed 1
