@@ -62,7 +62,7 @@ step "5. second peer: verify the release offline"
 step "6. second peer: run it with the bundled int4 kernel"
 "$ms" run "$work/peer/models/TinyDemo-Q4_0" -p "Once upon a time" -n 24 --seed 1
 echo
-if "$ms" bench --help >/dev/null 2>&1; then
+if "$ms" --help | grep -qE "^  bench "; then
   "$ms" bench "$work/peer/models/TinyDemo-Q4_0/tinydemo-q4_0.gguf" -p 32 -n 16
 fi
 
