@@ -61,8 +61,10 @@ run_fetch() {
   echo "${dl:-0} ${ru:-0} $(echo "$t1 - $t0" | bc -l)"
 }
 
-read -r base_dl base_ru base_s < <(run_fetch "$work/out-baseline" --no-reuse)
 "$cli" verify "$work/pub1/tinyllama" --trust "$pub" -q >/dev/null   # registers v1
+read -r base_dl base_ru base_s < <(run_fetch "$work/out-baseline" --no-reuse)
+# The baseline registered its copy of v2: drop it, or the next fetch would take everything from it.
+"$cli" forget "$work/out-baseline/tinyllama" -q >/dev/null
 read -r dl ru s < <(run_fetch "$work/out-reuse")
 "$cli" verify "$work/out-reuse/tinyllama" --trust "$pub" -q >/dev/null || { echo "bench_reuse: v2 does not verify" >&2; exit 1; }
 

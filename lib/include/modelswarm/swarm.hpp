@@ -175,6 +175,10 @@ struct SeedOptions {
 // piece before its first upload).
 Status seed(Session& session, const SeedOptions& options, const std::atomic<bool>& stop);
 
+// The info hash (hex; v2 when the source has one, else v1) that `source` (a magnet link or a
+// .torrent path, as FetchOptions::source) names, without contacting any peer.
+Result<std::string> source_info_hash(const std::string& source);
+
 // ---- fetch ----
 
 struct FetchOptions {

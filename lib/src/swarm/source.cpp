@@ -7,6 +7,8 @@
 
 #include "http_get.hpp"
 #include "modelswarm/manifest.hpp"
+#include "modelswarm/swarm.hpp"
+#include "session_impl.hpp"
 
 namespace modelswarm::swarm {
 
@@ -56,6 +58,11 @@ Result<lt::add_torrent_params> params_from_source(const std::string& source) {
     return Error::unsupported(source + ": https release URLs are not supported; download "
                                        ".modelswarm/release.torrent and pass the file");
   return load_torrent(source);
+}
+
+Result<std::string> source_info_hash(const std::string& source) {
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, params_from_source(source));
+  return info_hash_hex(atp.ti ? atp.ti->info_hashes() : atp.info_hashes);
 }
 
 }  // namespace modelswarm::swarm
