@@ -18,11 +18,8 @@ class FetchCommand : public Command {
   }
 
   int run(const Globals& g) override {
-    auto settings = flags_.settings();
-    if (!settings.ok()) return report_error(g, settings.error());
-    install_interrupt_handler();
     EventPrinter printer(g);
-    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    auto session = open_swarm_session(flags_, printer);
     if (!session.ok()) return report_error(g, session.error());
     swarm::FetchOptions o;
     o.source = source_;

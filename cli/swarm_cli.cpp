@@ -77,6 +77,15 @@ Result<swarm::SessionSettings> SwarmFlags::settings() const {
   return s;
 }
 
+Result<std::unique_ptr<swarm::Session>> open_swarm_session(
+    const SwarmFlags& flags, EventPrinter& printer,
+    const std::function<void(swarm::SessionSettings&)>& adjust) {
+  MS_ASSIGN_OR_RETURN(swarm::SessionSettings settings, flags.settings());
+  if (adjust) adjust(settings);
+  install_interrupt_handler();
+  return swarm::Session::open(settings, [&printer](const swarm::Event& e) { printer(e); });
+}
+
 nlohmann::json EventPrinter::to_json(const Event& e) {
   nlohmann::json j = {{"event", swarm::event_kind_name(e.kind)}};
   if (!e.name.empty()) j["name"] = e.name;
