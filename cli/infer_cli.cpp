@@ -1,9 +1,8 @@
 #include "infer_cli.hpp"
 
-#include "modelswarm/hf_checkpoint.hpp"
-
 #include <charconv>
 
+#include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/kernels.hpp"
 
 namespace modelswarm::cli {
