@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Swarm benchmarks on loopback, each against a baseline measured in the same run.
 #  1. one seeder -> one leecher of a SIZE_MB release, vs nginx -> curl of the same bytes;
-#     variants: disk back-end (posix/mmap), transport (tcp/uTP).
+#     variants: disk back-end (mmap/posix), transport (tcp/uTP), profile.
 #  2. fan-out: a seeder capped at UP_MB MiB/s, N leechers, FAN_MB release: time for the last
 #     leecher vs the ideal S/U (and N*S/U, what a server would need); variants of the seeding
 #     strategy.
@@ -110,7 +110,7 @@ if [ -n "${BASELINE_MS:-}" ]; then
   BIN=$BASELINE_MS run_pair "baseline build, lan profile" --profile lan -- --profile lan
 fi
 run_pair "lan profile              " --profile lan -- --profile lan
-run_pair "mmap disk I/O          " --profile lan --disk-io mmap -- --profile lan --disk-io mmap
+run_pair "posix disk I/O           " --profile lan --disk-io posix -- --profile lan --disk-io posix
 run_pair "tcp+uTP                " --profile lan --transport both -- --profile lan --transport both
 run_pair "internet profile (tcp+uTP, default buffers)" --profile internet -- --profile internet
 

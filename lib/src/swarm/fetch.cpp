@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gate.hpp"
+#include "reserve.hpp"
 #include "reuse_step.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/registry.hpp"
@@ -70,6 +71,8 @@ class Fetch {
   Status start_reuse();
   Status on_reuse_done(Result<ReuseReport> r);
   Status start_download();
+  // Space for the files with these indices (all when empty), when writes go through mmap.
+  Status reserve(const std::vector<lt::file_index_t>& only);
   void maybe_start_verify(const lt::torrent_status& st);
   struct ReleaseTorrent {
     std::string bytes;  // empty when it could not be written (a warning was emitted)
@@ -219,6 +222,7 @@ Status Fetch::on_metadata() {
   }
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(files.num_files()),
                                             lt::dont_download);
+  MS_TRY(reserve({manifest_file_.index, signature_file_.index}));
   prio[static_cast<size_t>(static_cast<int>(manifest_file_.index))] = lt::top_priority;
   prio[static_cast<size_t>(static_cast<int>(signature_file_.index))] = lt::top_priority;
   h_.prioritize_files(prio);
@@ -308,7 +312,20 @@ Status Fetch::on_reuse_done(Result<ReuseReport> r) {
   return Status::success();
 }
 
+Status Fetch::reserve(const std::vector<lt::file_index_t>& only) {
+  if (s_.settings.disk == DiskBackend::posix) return Status::success();  // ENOSPC is an error there
+  const lt::file_storage& files = ti_->files();
+  std::vector<std::pair<fs::path, std::int64_t>> wanted;
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), i) == only.end()) continue;
+    wanted.emplace_back(staging_ / files.file_path(i, ""), files.file_size(i));
+  }
+  return reserve_files(wanted);
+}
+
 Status Fetch::start_download() {
+  MS_TRY(reserve({}));
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
                                             lt::default_priority);
   h_.prioritize_files(prio);
