@@ -28,5 +28,7 @@ float dot_f16_f32_avx512(size_t k, const void* w, const void* x);
 float dot_bf16_f32_avx512(size_t k, const void* w, const void* x);
 float dot_f32_avx512(const float* a, const float* b, size_t n);
 void axpy_f32_avx512(float a, const float* x, float* y, size_t n);
+bool gemm_avx512(const MatrixView& w, const float* x, size_t m, size_t x_stride, float* y,
+                 size_t y_stride, ThreadPool* pool);
 
 }  // namespace modelswarm::kernels

@@ -29,7 +29,7 @@ using namespace avx512;
     int summ = 0;
     for (int s = 0; s < 8; ++s) summ += m[s] * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
     const int sumi = _mm512_reduce_add_epi32(acc);
-    sum += x[b].d * (fp16_to_fp32(w[b].d) * float(sumi) - fp16_to_fp32(w[b].dmin) * float(summ));
+    sum += x[b].d * (h2f(w[b].d) * float(sumi) - h2f(w[b].dmin) * float(summ));
   }
   return sum;
 }
@@ -72,7 +72,7 @@ using namespace avx512;
     const __m512i bs = _mm512_cvtepi16_epi32(loadu256(x[b].bsums));
     const int corr = _mm512_reduce_add_epi32(_mm512_mullo_epi32(sc32, bs));
     const int sumi = _mm512_reduce_add_epi32(acc) - 32 * corr;
-    sum += x[b].d * fp16_to_fp32(w[b].d) * float(sumi);
+    sum += x[b].d * h2f(w[b].d) * float(sumi);
   }
   return sum;
 }

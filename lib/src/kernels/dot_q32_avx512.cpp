@@ -7,6 +7,17 @@ namespace modelswarm::kernels {
 using namespace avx512;
 
 namespace {
+// Both blocks' fp16 scales as floats: lanes 0-7 the first block's, 8-15 the second's. `blocks`
+// holds the words of two consecutive blocks of WordsPerBlock 16-bit words, scale first.
+template <int WordsPerBlock>
+[[MS_TARGET_AVX512]] inline __m512 pair_scales(__m512i blocks) {
+  const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       WordsPerBlock, WordsPerBlock, WordsPerBlock, WordsPerBlock,
+                                       WordsPerBlock, WordsPerBlock, WordsPerBlock, WordsPerBlock,
+                                       0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(idx, blocks)));
+}
+
 // vpdpbusd multiplies unsigned by signed bytes, so weights are used as unsigned levels
 // (q for Q4_0, w+128 for Q8_0) and offset·Σx is subtracted, which keeps every sum exact.
 struct Q4Levels {
@@ -15,11 +26,15 @@ struct Q4Levels {
     const __m128i q = loadu128(w.qs);
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
   }
-  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ4_0& a, const BlockQ4_0& b) {
-    const __m128i qa = loadu128(a.qs), qb = loadu128(b.qs);
-    // 128-bit lanes [qa, qa, qb, qb]; shifting lanes 1 and 3 by 4 gives the high nibbles.
-    __m512i z = join(_mm256_set_m128i(qa, qa), _mm256_set_m128i(qb, qb));
-    z = _mm512_srlv_epi64(z, _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
+  // The 18 words of two blocks (masked: never past the row). The nibble bytes are words 1-8 and 10-17; place them as
+  // 128-bit lanes [qa, qa, qb, qb], then shifting lanes 1 and 3 by 4 gives the high nibbles.
+  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ4_0* w, __m512& scales) {
+    const __m512i wz = _mm512_maskz_loadu_epi16(0x3ffff, w);
+    scales = pair_scales<9>(wz);
+    const __m512i idx = _mm512_set_epi16(17, 16, 15, 14, 13, 12, 11, 10, 17, 16, 15, 14, 13, 12,
+                                         11, 10, 8, 7, 6, 5, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1);
+    const __m512i z = _mm512_srlv_epi64(_mm512_permutexvar_epi16(idx, wz),
+                                        _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
     return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
   }
 };
@@ -29,8 +44,10 @@ struct Q8Levels {
   [[MS_TARGET_AVX512]] static __m256i one(const BlockQ8_0& w) {
     return _mm256_xor_si256(loadu256(w.qs), _mm256_set1_epi8(int8_t(0x80)));
   }
-  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ8_0& a, const BlockQ8_0& b) {
-    return _mm512_xor_si512(join(loadu256(a.qs), loadu256(b.qs)), _mm512_set1_epi8(int8_t(0x80)));
+  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ8_0* w, __m512& scales) {
+    scales = pair_scales<17>(_mm512_loadu_si512(w));  // 64 of the pair's 68 bytes
+    return _mm512_xor_si512(join(loadu256(w[0].qs), loadu256(w[1].qs)),
+                            _mm512_set1_epi8(int8_t(0x80)));
   }
 };
 
@@ -40,10 +57,12 @@ template <class L, class W>
   __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
   size_t b = 0;
   for (; b + 2 <= nb; b += 2) {
+    __m512 dw;
+    const __m512i levels = L::two(&w[b], dw);
     const __m512i xv = join(loadu256(x[b].qs), loadu256(x[b + 1].qs));
-    const __m512i s = _mm512_sub_epi32(dot_u8s8(L::two(w[b], w[b + 1]), xv), dot_u8s8(offset, xv));
-    const __m512 d = join_ps(fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d),
-                             fp16_to_fp32(w[b + 1].d) * fp16_to_fp32(x[b + 1].d));
+    const __m512i s = _mm512_sub_epi32(dot_u8s8(levels, xv), dot_u8s8(offset, xv));
+    // 64 of the pair's 68 bytes: both scales (words 0 and 17), never past the row.
+    const __m512 d = _mm512_mul_ps(dw, pair_scales<17>(_mm512_loadu_si512(&x[b])));
     if (b & 2) {
       acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc1);
     } else {
@@ -59,7 +78,7 @@ template <class L, class W>
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
-    sum += float(_mm_cvtsi128_si32(t)) * (fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d));
+    sum += float(_mm_cvtsi128_si32(t)) * (h2f(w[b].d) * h2f(x[b].d));
   }
   return sum;
 }

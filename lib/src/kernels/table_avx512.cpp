@@ -14,7 +14,7 @@ const KernelTable& avx512_table() {
       .dot_bf16_f32 = dot_bf16_f32_avx512,
       .dot_f32 = dot_f32_avx512,
       .axpy_f32 = axpy_f32_avx512,
-      .gemm = nullptr,
+      .gemm = gemm_avx512,
   };
   return t;
 }
