@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "modelswarm/kernel_bench.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
@@ -295,4 +296,34 @@ TEST_CASE("thread pool: chunks run on every thread at the same time") {
       REQUIRE(all_met.load());
     }
   }
+}
+
+TEST_CASE("microbenchmarks report positive, finite figures for every ISA") {
+  IsaGuard guard;
+  ThreadPool pool(2);
+  auto bw = measure_memory_bandwidth(pool, size_t(8) << 20, 0.01);
+  REQUIRE(bw.ok());
+  CHECK(bw->wall > 1e8);  // any machine streams more than 100 MB/s
+  CHECK(bw->cpu >= bw->wall * 0.5);
+  for (KernelIsa isa : isas()) {
+    REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+    auto peak = measure_peak_int8_ops(pool, isa, 0.01);
+    REQUIRE(peak.ok());
+    CHECK(peak->wall > 1e8);
+    KernelBenchOptions o;
+    o.rows = 64, o.cols = 512, o.prefill_tokens = 5, o.seconds = 0.01, o.memory_bytes = 8 << 20;
+    auto r = run_kernel_bench(o, pool);
+    REQUIRE(r.ok());
+    CHECK(r->isa == kernel_isa_name(isa));
+    CHECK(r->matrix_bytes == 64 * 18 * 16);
+    for (Rate x : {r->matvec_bytes, r->matmul_int8_ops, r->matvec_bandwidth_share(),
+                   r->matmul_peak_share()}) {
+      CHECK(std::isfinite(x.wall));
+      CHECK(x.wall > 0);
+      CHECK(std::isfinite(x.cpu));
+    }
+  }
+  KernelBenchOptions bad;
+  bad.type = GgmlType::Q5_0;
+  CHECK(run_kernel_bench(bad, pool).error().code == ErrorCode::unsupported);
 }

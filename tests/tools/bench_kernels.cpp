@@ -1,7 +1,7 @@
 // Prints the kernel microbenchmarks (memory bandwidth, peak int8 rate, matvec and matmul) for
 // each requested instruction set; used by scripts/bench_kernels.sh.
 //   bench_kernels [--isa NAME]... [--type Q4_0] [--rows N] [--cols N] [--tokens M]
-//                 [--seconds S] [--threads T] [--json]
+//                 [--seconds S] [--threads T] [--json] | --list-isas
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    if (a == "--list-isas") {
+      for (const auto& n : supported_kernel_isas()) std::printf("%s\n", n.c_str());
+      return 0;
+    }
     if (a == "--isa") isas.push_back(next());
     else if (a == "--type") {
       auto t = ggml_type_from_name(next());

@@ -38,6 +38,7 @@ struct KernelBenchOptions {
   size_t cols = 2048;
   size_t prefill_tokens = 128;  // m of the matmul measurement
   double seconds = 1.0;         // per measurement
+  size_t memory_bytes = 0;      // buffer of the bandwidth measurement (0: the default)
 };
 
 struct KernelBenchReport {

@@ -34,7 +34,7 @@ Result<KernelBenchReport> run_kernel_bench(const KernelBenchOptions& o, ThreadPo
   KernelBenchReport r;
   r.isa = kernel_isa_name(kernel_isa());
   r.threads = pool.size();
-  MS_ASSIGN_OR_RETURN(r.memory_bytes, measure_memory_bandwidth(pool, 0, o.seconds));
+  MS_ASSIGN_OR_RETURN(r.memory_bytes, measure_memory_bandwidth(pool, o.memory_bytes, o.seconds));
   MS_ASSIGN_OR_RETURN(r.peak_int8_ops, measure_peak_int8_ops(pool, kernel_isa(), o.seconds / 2));
 
   MS_ASSIGN_OR_RETURN(auto one, make_matrix(o.type, o.rows, o.cols));

@@ -51,6 +51,19 @@ struct Q8Levels {
   }
 };
 
+// An odd last block, on 256-bit registers.
+template <class L, class W>
+[[MS_TARGET_AVX512]] inline float last_block(const W& w, const BlockQ8_0& x) {
+  const __m256i xv = loadu256(x.qs);
+  const __m256i z = _mm256_setzero_si256();
+  const __m256i s = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, L::one(w), xv),
+                                     _mm256_dpbusd_epi32(z, _mm256_set1_epi8(L::kOffset), xv));
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+  return float(_mm_cvtsi128_si32(t)) * (h2f(w.d) * h2f(x.d));
+}
+
 template <class L, class W>
 [[MS_TARGET_AVX512]] inline float dot_blocks(size_t nb, const W* w, const BlockQ8_0* x) {
   const __m512i offset = _mm512_set1_epi8(L::kOffset);
@@ -70,17 +83,35 @@ template <class L, class W>
     }
   }
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-  if (b < nb) {
-    const __m256i xv = loadu256(x[b].qs);
-    const __m256i z = _mm256_setzero_si256();
-    const __m256i s = _mm256_sub_epi32(_mm256_dpbusd_epi32(z, L::one(w[b]), xv),
-                                       _mm256_dpbusd_epi32(z, _mm512_castsi512_si256(offset), xv));
-    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
-    sum += float(_mm_cvtsi128_si32(t)) * (h2f(w[b].d) * h2f(x[b].d));
-  }
+  if (b < nb) sum += last_block<L>(w[b], x[b]);
   return sum;
+}
+
+// Four rows at once: the activation loads, offset correction and scales are shared.
+template <class L, class W>
+[[MS_TARGET_AVX512]] inline void dot_blocks4(size_t nb, const uint8_t* w, size_t stride,
+                                             const BlockQ8_0* x, float* out) {
+  const __m512i offset = _mm512_set1_epi8(L::kOffset);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps()};
+  size_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m512i xv = join(loadu256(x[b].qs), loadu256(x[b + 1].qs));
+    // Starting the sum at -offset·Σx makes each row's vpdpbusd give Σ(w-offset)·x directly.
+    const __m512i init = _mm512_sub_epi32(_mm512_setzero_si512(), dot_u8s8(offset, xv));
+    const __m512 dx = pair_scales<17>(_mm512_loadu_si512(&x[b]));
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      __m512 dw;
+      const __m512i levels = L::two(reinterpret_cast<const W*>(w + r * stride) + b, dw);
+      const __m512i s = _mm512_dpbusd_epi32(init, levels, xv);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, dx), acc[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    const W* wr = reinterpret_cast<const W*>(w + r * stride);
+    out[r] = _mm512_reduce_add_ps(acc[r]) + (b < nb ? last_block<L>(wr[b], x[b]) : 0.f);
+  }
 }
 }  // namespace
 
@@ -92,6 +123,22 @@ template <class L, class W>
 [[MS_TARGET_AVX512]] float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x) {
   return dot_blocks<Q8Levels>(k / kQK8_0, static_cast<const BlockQ8_0*>(w),
                               static_cast<const BlockQ8_0*>(x));
+}
+
+}  // namespace modelswarm::kernels
+
+namespace modelswarm::kernels {
+
+[[MS_TARGET_AVX512]] void dot4_q4_0_q8_0_avx512(size_t k, const void* w, size_t stride,
+                                               const void* x, float* out) {
+  dot_blocks4<Q4Levels, BlockQ4_0>(k / kQK4_0, static_cast<const uint8_t*>(w), stride,
+                                   static_cast<const BlockQ8_0*>(x), out);
+}
+
+[[MS_TARGET_AVX512]] void dot4_q8_0_q8_0_avx512(size_t k, const void* w, size_t stride,
+                                               const void* x, float* out) {
+  dot_blocks4<Q8Levels, BlockQ8_0>(k / kQK8_0, static_cast<const uint8_t*>(w), stride,
+                                   static_cast<const BlockQ8_0*>(x), out);
 }
 
 }  // namespace modelswarm::kernels

@@ -261,6 +261,16 @@ bool gemm_avx512(const MatrixView& w, const float* x, size_t m, size_t x_stride,
     for (size_t p = b; p < e; ++p) {
       const size_t r0 = p * kRows;
       const int valid = int(std::min<size_t>(kRows, w.rows - r0));
+      // The gathers of the next panel's packing would wait on memory: fetch its rows now,
+      // while this panel computes.
+      if (p + 1 < e) {
+        const size_t next = std::min<size_t>(kRows, w.rows - r0 - kRows);
+        for (size_t r = 0; r < next; ++r) {
+          const uint8_t* row = base + (r0 + kRows + r) * w.row_bytes;
+          for (size_t off = 0; off < w.row_bytes; off += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(row + off), _MM_HINT_T1);
+        }
+      }
       for (int r = 0; r < kRows; ++r) {
         if (r < valid) {
           pack(f, base + (r0 + r) * w.row_bytes, w.cols, panel.data() + r * w_row);
