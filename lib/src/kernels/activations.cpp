@@ -8,13 +8,13 @@ namespace modelswarm::kernels {
 DotPlan plan_dot(const KernelTable& t, GgmlType type, size_t cols) {
   DotPlan p;
   switch (type) {
-    case GgmlType::Q4_0: p = {t.dot_q4_0_q8_0, t.dot4_q4_0_q8_0, GgmlType::Q8_0, 0}; break;
-    case GgmlType::Q8_0: p = {t.dot_q8_0_q8_0, t.dot4_q8_0_q8_0, GgmlType::Q8_0, 0}; break;
-    case GgmlType::Q4_K: p = {t.dot_q4_k_q8_k, nullptr, GgmlType::Q8_K, 0}; break;
-    case GgmlType::Q6_K: p = {t.dot_q6_k_q8_k, nullptr, GgmlType::Q8_K, 0}; break;
-    case GgmlType::F16: p = {t.dot_f16_f32, nullptr, GgmlType::F32, 0}; break;
-    case GgmlType::BF16: p = {t.dot_bf16_f32, nullptr, GgmlType::F32, 0}; break;
-    default: p = {t.dot_f32_f32, nullptr, GgmlType::F32, 0}; break;
+    case GgmlType::Q4_0: p = {t.dot_q4_0_q8_0, GgmlType::Q8_0, 0}; break;
+    case GgmlType::Q8_0: p = {t.dot_q8_0_q8_0, GgmlType::Q8_0, 0}; break;
+    case GgmlType::Q4_K: p = {t.dot_q4_k_q8_k, GgmlType::Q8_K, 0}; break;
+    case GgmlType::Q6_K: p = {t.dot_q6_k_q8_k, GgmlType::Q8_K, 0}; break;
+    case GgmlType::F16: p = {t.dot_f16_f32, GgmlType::F32, 0}; break;
+    case GgmlType::BF16: p = {t.dot_bf16_f32, GgmlType::F32, 0}; break;
+    default: p = {t.dot_f32_f32, GgmlType::F32, 0}; break;
   }
   p.act_row_bytes = *ggml_row_bytes(p.act_type, cols);
   return p;

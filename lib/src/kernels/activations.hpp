@@ -11,7 +11,6 @@ namespace modelswarm::kernels {
 
 struct DotPlan {
   DotFn dot = nullptr;
-  Dot4Fn dot4 = nullptr;              // optional: four rows at once
   GgmlType act_type = GgmlType::F32;  // F32 (no conversion), Q8_0 or Q8_K
   size_t act_row_bytes = 0;           // bytes of one converted activation row
 };

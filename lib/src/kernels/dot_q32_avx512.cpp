@@ -7,6 +7,11 @@ namespace modelswarm::kernels {
 using namespace avx512;
 
 namespace {
+#ifndef MS_PREFETCH
+#define MS_PREFETCH 2048
+#endif
+constexpr size_t kPrefetchBytes = MS_PREFETCH;
+
 // Both blocks' fp16 scales as floats: lanes 0-7 the first block's, 8-15 the second's. `blocks`
 // holds the words of two consecutive blocks of WordsPerBlock 16-bit words, scale first.
 template <int WordsPerBlock>
@@ -70,6 +75,8 @@ template <class L, class W>
   __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
   size_t b = 0;
   for (; b + 2 <= nb; b += 2) {
+    // Decode streams each row once from memory: ask for it ahead of the hardware prefetcher.
+    _mm_prefetch(reinterpret_cast<const char*>(&w[b]) + kPrefetchBytes, _MM_HINT_T0);
     __m512 dw;
     const __m512i levels = L::two(&w[b], dw);
     const __m512i xv = join(loadu256(x[b].qs), loadu256(x[b + 1].qs));
@@ -87,32 +94,6 @@ template <class L, class W>
   return sum;
 }
 
-// Four rows at once: the activation loads, offset correction and scales are shared.
-template <class L, class W>
-[[MS_TARGET_AVX512]] inline void dot_blocks4(size_t nb, const uint8_t* w, size_t stride,
-                                             const BlockQ8_0* x, float* out) {
-  const __m512i offset = _mm512_set1_epi8(L::kOffset);
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                   _mm512_setzero_ps()};
-  size_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    const __m512i xv = join(loadu256(x[b].qs), loadu256(x[b + 1].qs));
-    // Starting the sum at -offset·Σx makes each row's vpdpbusd give Σ(w-offset)·x directly.
-    const __m512i init = _mm512_sub_epi32(_mm512_setzero_si512(), dot_u8s8(offset, xv));
-    const __m512 dx = pair_scales<17>(_mm512_loadu_si512(&x[b]));
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) {
-      __m512 dw;
-      const __m512i levels = L::two(reinterpret_cast<const W*>(w + r * stride) + b, dw);
-      const __m512i s = _mm512_dpbusd_epi32(init, levels, xv);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, dx), acc[r]);
-    }
-  }
-  for (int r = 0; r < 4; ++r) {
-    const W* wr = reinterpret_cast<const W*>(w + r * stride);
-    out[r] = _mm512_reduce_add_ps(acc[r]) + (b < nb ? last_block<L>(wr[b], x[b]) : 0.f);
-  }
-}
 }  // namespace
 
 [[MS_TARGET_AVX512]] float dot_q4_0_q8_0_avx512(size_t k, const void* w, const void* x) {
@@ -123,22 +104,6 @@ template <class L, class W>
 [[MS_TARGET_AVX512]] float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x) {
   return dot_blocks<Q8Levels>(k / kQK8_0, static_cast<const BlockQ8_0*>(w),
                               static_cast<const BlockQ8_0*>(x));
-}
-
-}  // namespace modelswarm::kernels
-
-namespace modelswarm::kernels {
-
-[[MS_TARGET_AVX512]] void dot4_q4_0_q8_0_avx512(size_t k, const void* w, size_t stride,
-                                               const void* x, float* out) {
-  dot_blocks4<Q4Levels, BlockQ4_0>(k / kQK4_0, static_cast<const uint8_t*>(w), stride,
-                                   static_cast<const BlockQ8_0*>(x), out);
-}
-
-[[MS_TARGET_AVX512]] void dot4_q8_0_q8_0_avx512(size_t k, const void* w, size_t stride,
-                                               const void* x, float* out) {
-  dot_blocks4<Q8Levels, BlockQ8_0>(k / kQK8_0, static_cast<const uint8_t*>(w), stride,
-                                   static_cast<const BlockQ8_0*>(x), out);
 }
 
 }  // namespace modelswarm::kernels

@@ -13,8 +13,6 @@ namespace modelswarm::kernels {
 // Dot product of one weight row of k elements (GGUF blocks) with an activation row already in
 // the weight type's activation format (Q8_0 blocks, Q8_K blocks, or floats).
 using DotFn = float (*)(size_t k, const void* w, const void* x);
-// Four weight rows `stride` bytes apart, dotted with one activation row: out[0..3].
-using Dot4Fn = void (*)(size_t k, const void* w, size_t stride, const void* x, float* out);
 using DotF32Fn = float (*)(const float* a, const float* b, size_t n);
 using AxpyFn = void (*)(float a, const float* x, float* y, size_t n);
 
@@ -32,9 +30,6 @@ struct KernelTable {
   DotFn dot_f32_f32;   // k floats · k floats
   DotFn dot_f16_f32;
   DotFn dot_bf16_f32;
-  // Optional four-row versions for matvec (nullptr: row by row).
-  Dot4Fn dot4_q4_0_q8_0;
-  Dot4Fn dot4_q8_0_q8_0;
   DotF32Fn dot_f32;
   AxpyFn axpy_f32;
   GemmFn gemm;  // nullptr: matmul always uses row dots

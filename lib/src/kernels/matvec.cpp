@@ -18,11 +18,7 @@ Status matvec(const MatrixView& w, const float* x, float* y, ThreadPool* pool) {
   }
   const auto* base = static_cast<const uint8_t*>(w.data);
   auto rows = [&](size_t begin, size_t end) {
-    size_t r = begin;
-    if (plan.dot4) {
-      for (; r + 4 <= end; r += 4) plan.dot4(w.cols, base + r * w.row_bytes, w.row_bytes, xa, y + r);
-    }
-    for (; r < end; ++r) y[r] = plan.dot(w.cols, base + r * w.row_bytes, xa);
+    for (size_t r = begin; r < end; ++r) y[r] = plan.dot(w.cols, base + r * w.row_bytes, xa);
   };
   // Grain of 16 rows keeps each thread's output on whole cache lines.
   if (pool) {

@@ -12,8 +12,6 @@ const KernelTable& avx2_table() {
       .dot_f32_f32 = dot_f32_f32_avx2,
       .dot_f16_f32 = dot_f16_f32_avx2,
       .dot_bf16_f32 = dot_bf16_f32_avx2,
-      .dot4_q4_0_q8_0 = nullptr,
-      .dot4_q8_0_q8_0 = nullptr,
       .dot_f32 = dot_f32_avx2,
       .axpy_f32 = axpy_f32_avx2,
       .gemm = nullptr,

@@ -12,8 +12,6 @@ const KernelTable& avx512_table() {
       .dot_f32_f32 = dot_f32_f32_avx512,
       .dot_f16_f32 = dot_f16_f32_avx512,
       .dot_bf16_f32 = dot_bf16_f32_avx512,
-      .dot4_q4_0_q8_0 = dot4_q4_0_q8_0_avx512,
-      .dot4_q8_0_q8_0 = dot4_q8_0_q8_0_avx512,
       .dot_f32 = dot_f32_avx512,
       .axpy_f32 = axpy_f32_avx512,
       .gemm = gemm_avx512,
