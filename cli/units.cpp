@@ -1,6 +1,8 @@
 #include "units.hpp"
 
 #include <cctype>
+#include <cstdio>
+#include <iterator>
 
 #include "modelswarm/manifest.hpp"
 
@@ -24,6 +26,20 @@ std::optional<uint64_t> parse_size(const std::string& s) {
   else return std::nullopt;
   if (shift && v > (UINT64_MAX >> shift)) return std::nullopt;
   return v << shift;
+}
+
+std::string format_size(uint64_t bytes) {
+  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
 }
 
 std::optional<int64_t> parse_date(const std::string& s) {

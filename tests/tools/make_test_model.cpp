@@ -181,7 +181,7 @@ Status write_hf(const Options& o, const Vocab& v, const std::vector<TensorSpec>&
     MS_TRY(write_safetensors_index(fs::path(o.hf_dir) / kSafetensorsIndexName, weight_map, total));
   const fs::path dir(o.hf_dir);
   if (!write_json((dir / "config.json").string(), hf_config(o, v)) ||
-      !write_json((dir / "tokenizer.json").string(), hf_tokenizer(v)) ||
+      !write_json((dir / "tokenizer.json").string(), hf_tokenizer(v, o.arch == "qwen2" ? "qwen2" : "gpt-2")) ||
       !write_json((dir / "tokenizer_config.json").string(), hf_tokenizer_config(v)) ||
       !write_json((dir / "generation_config.json").string(),
                   {{"bos_token_id", v.bos}, {"eos_token_id", v.eos}}))

@@ -88,22 +88,34 @@ float fit_scale_sym(int n, int nmax, const float* x, uint8_t* L) {
   }
   std::fill(L, L + n, uint8_t(nmax));
   float best_score = -1, best_scale = 0;
-  uint8_t cand[kQK_K];
+  // Two passes per candidate: the levels (vectorisable), then the sums with four independent
+  // partial sums (a single running double sum was three quarters of a Q6_K file's conversion).
+  int lv[kQK_K];
+  float w[kQK_K];
+  for (int i = 0; i < n; ++i) w[i] = x[i] * x[i];
   for (int step = -9; step <= 9; ++step) {
     const float iscale = -(nmax + 0.1f * step) / max;
-    double slx = 0, sl2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      cand[i] = uint8_t(l + nmax);
-      const double w = double(x[i]) * x[i];
-      slx += w * l * x[i];
-      sl2 += w * l * l;
+    for (int i = 0; i < n; ++i) lv[i] = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+    float slx[4] = {0, 0, 0, 0}, sl2[4] = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (int k = 0; k < 4; ++k) {
+        const float l = float(lv[i + k]);
+        slx[k] += w[i + k] * l * x[i + k];
+        sl2[k] += w[i + k] * l * l;
+      }
+    for (; i < n; ++i) {
+      const float l = float(lv[i]);
+      slx[0] += w[i] * l * x[i];
+      sl2[0] += w[i] * l * l;
     }
-    // With the least-squares scale slx/sl2 the error falls as slx^2/sl2 grows.
-    if (sl2 > 0 && slx * slx / sl2 > best_score) {
-      best_score = float(slx * slx / sl2);
-      best_scale = float(slx / sl2);
-      std::copy(cand, cand + n, L);
+    const double sx = double(slx[0]) + slx[1] + slx[2] + slx[3];
+    const double s2 = double(sl2[0]) + sl2[1] + sl2[2] + sl2[3];
+    // With the least-squares scale sx/s2 the error falls as sx^2/s2 grows.
+    if (s2 > 0 && sx * sx / s2 > best_score) {
+      best_score = float(sx * sx / s2);
+      best_scale = float(sx / s2);
+      for (int j = 0; j < n; ++j) L[j] = uint8_t(lv[j] + nmax);
     }
   }
   return best_scale;

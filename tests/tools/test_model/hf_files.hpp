@@ -37,7 +37,9 @@ inline nlohmann::json hf_config(const Options& o, const Vocab& v) {
   return c;
 }
 
-inline nlohmann::json hf_tokenizer(const Vocab& v) {
+// `pre`: the GGUF pre-tokenizer name of a byte-level vocabulary ("qwen2" writes Qwen2's split
+// pattern before the byte-level step, as Qwen2's own tokenizer.json does).
+inline nlohmann::json hf_tokenizer(const Vocab& v, const std::string& pre = "gpt-2") {
   using json = nlohmann::json;
   json vocab = json::object();
   json added = json::array();
@@ -80,6 +82,17 @@ inline nlohmann::json hf_tokenizer(const Vocab& v) {
     t["normalizer"] = nullptr;
     t["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false},
                           {"trim_offsets", true}, {"use_regex", true}};
+    if (pre == "qwen2") {
+      const char* split =
+          R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+      t["normalizer"] = {{"type", "NFC"}};
+      t["pre_tokenizer"] = {
+          {"type", "Sequence"},
+          {"pretokenizers",
+           {{{"type", "Split"}, {"pattern", {{"Regex", split}}}, {"behavior", "Isolated"}, {"invert", false}},
+            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false},
+             {"use_regex", false}}}}};
+    }
     t["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true},
                            {"trim_offsets", false}, {"use_regex", true}};
     t["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true},

@@ -1,0 +1,52 @@
+// modelswarm fetch MAGNET|TORRENT_FILE --trust KEY -o DIR : download and verify a release.
+#include "command.hpp"
+#include "swarm_cli.hpp"
+
+namespace modelswarm::cli {
+namespace {
+
+class FetchCommand : public Command {
+ public:
+  void configure(CLI::App& app) override {
+    app.add_option("source", source_, "magnet:?... link or .torrent file")->required();
+    app.add_option("--trust", trust_, "Trusted publisher key (RW... or .pub file; repeatable)");
+    app.add_option("-o,--output", out_, "Directory that receives the release (as DIR/NAME)")->required();
+    app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");
+    app.add_option("--web-seed", web_seeds_, "Extra HTTP source (BEP 19 URL; needs a .torrent source)");
+    flags_.add_to(app);
+  }
+
+  int run(const Globals& g) override {
+    auto settings = flags_.settings();
+    if (!settings.ok()) return report_error(g, settings.error());
+    install_interrupt_handler();
+    EventPrinter printer(g);
+    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    if (!session.ok()) return report_error(g, session.error());
+    swarm::FetchOptions o;
+    o.source = source_;
+    o.trusted_keys = trust_;
+    o.out_dir = out_;
+    o.keep_seeding = seed_;
+    o.web_seeds = web_seeds_;
+    auto r = swarm::fetch(**session, o, g_interrupted);
+    printer.finish();
+    if (!r.ok()) return report_error(g, r.error());
+    if (!g.json) std::printf("%s\n", r->release_dir.string().c_str());
+    return kExitOk;
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> trust_;
+  std::string out_;
+  bool seed_ = false;
+  std::vector<std::string> web_seeds_;
+  SwarmFlags flags_;
+};
+
+}  // namespace
+
+MODELSWARM_COMMAND("fetch", "Download a release from peers and verify it against a trusted key", FetchCommand);
+
+}  // namespace modelswarm::cli

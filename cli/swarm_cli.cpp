@@ -1,0 +1,197 @@
+#include "swarm_cli.hpp"
+
+#include <cstdio>
+
+#include "units.hpp"
+
+namespace modelswarm::cli {
+
+using swarm::Event;
+
+void SwarmFlags::add_to(CLI::App& app) {
+  app.add_option("--profile", profile, "Settings profile: internet (default) or lan (fast LAN/cluster, loopback)")
+      ->check(CLI::IsMember({"internet", "lan"}));
+  app.add_option("--listen", listen, "Listen on IP:PORT (repeatable; port 0 = any free port)");
+  app.add_option("--upload-limit", upload_limit, "Upload rate limit, bytes/s (suffix K, M, G)");
+  app.add_option("--download-limit", download_limit, "Download rate limit, bytes/s (suffix K, M, G)");
+  app.add_flag("--limit-local", limit_local, "Apply the rate limits to LAN and loopback peers too");
+  app.add_option("--max-connections", max_connections, "Connection limit for the whole session");
+  app.add_option("--max-peers", max_peers, "Connection limit per release");
+  app.add_option("--unchoke-slots", unchoke_slots, "Peers served at once (-1 = unlimited)");
+  app.add_option("--tracker", trackers, "Announce to this tracker URL (http/https/udp; repeatable)");
+  app.add_option("--peer", peers, "Connect to this peer, HOST:PORT (repeatable)");
+  app.add_flag("--dht,!--no-dht", dht, "Use the DHT (default: on, off with --profile lan)");
+  app.add_flag("--lsd,!--no-lsd", lsd, "Use local service discovery (default: on)");
+  app.add_option("--encryption", encryption, "Peer encryption: enabled, forced or disabled")
+      ->check(CLI::IsMember({"enabled", "forced", "disabled"}));
+  app.add_option("--transport", transport, "tcp, utp or both (lan profile: tcp)")
+      ->check(CLI::IsMember({"tcp", "utp", "both"}));
+  app.add_option("--disk-io", disk, "Disk back-end: posix (default) or mmap")
+      ->check(CLI::IsMember({"posix", "mmap"}));
+  app.add_option("--seed-choking", seed_choking, "Seeding unchoke order: round-robin, fastest or anti-leech")
+      ->check(CLI::IsMember({"round-robin", "fastest", "anti-leech"}));
+  app.add_flag("--super-seed", super_seed, "Reveal pieces one at a time to each peer (BEP 16)");
+  app.add_option("--status-interval", status_interval, "Seconds between status updates (default 1)");
+}
+
+Result<std::int64_t> parse_rate(const std::string& text, const std::string& flag) {
+  if (text.empty()) return std::int64_t{0};
+  auto v = parse_size(text);
+  // libtorrent keeps rates in an int.
+  if (!v || *v > 2147483647u)
+    return Error::invalid_argument(flag + ": '" + text + "' is not a rate (bytes/s, suffix K, M or G, below 2 GiB/s)");
+  return static_cast<std::int64_t>(*v);
+}
+
+Result<swarm::SessionSettings> SwarmFlags::settings() const {
+  swarm::SessionSettings s = profile == "lan" ? swarm::lan_profile() : swarm::internet_profile();
+  if (!listen.empty()) {
+    s.listen.clear();
+    for (const auto& l : listen) s.listen += (s.listen.empty() ? "" : ",") + l;
+  }
+  MS_ASSIGN_OR_RETURN(s.upload_rate_limit, parse_rate(upload_limit, "--upload-limit"));
+  MS_ASSIGN_OR_RETURN(s.download_rate_limit, parse_rate(download_limit, "--download-limit"));
+  s.limit_local_peers = limit_local;
+  if (max_connections > 0) s.connections_limit = max_connections;
+  if (max_peers > 0) s.max_peers_per_torrent = max_peers;
+  if (unchoke_slots != 0) s.unchoke_slots = unchoke_slots;
+  s.trackers = trackers;
+  s.peers = peers;
+  if (dht) s.dht = *dht;
+  if (lsd) s.lsd = *lsd;
+  if (encryption == "forced") s.encryption = swarm::Encryption::forced;
+  if (encryption == "disabled") s.encryption = swarm::Encryption::disabled;
+  if (encryption == "enabled") s.encryption = swarm::Encryption::enabled;
+  if (transport == "tcp") s.transport = swarm::Transport::tcp;
+  if (transport == "utp") s.transport = swarm::Transport::utp;
+  if (transport == "both") s.transport = swarm::Transport::tcp_and_utp;
+  if (disk == "posix") s.disk = swarm::DiskBackend::posix;
+  if (disk == "mmap") s.disk = swarm::DiskBackend::mmap;
+  if (seed_choking == "fastest") s.seed_choking = swarm::SeedChoking::fastest_upload;
+  if (seed_choking == "anti-leech") s.seed_choking = swarm::SeedChoking::anti_leech;
+  s.super_seeding = super_seed;
+  if (status_interval > 0) s.status_interval = status_interval;
+  return s;
+}
+
+nlohmann::json EventPrinter::to_json(const Event& e) {
+  nlohmann::json j = {{"event", swarm::event_kind_name(e.kind)}};
+  if (!e.name.empty()) j["name"] = e.name;
+  if (!e.info_hash.empty()) j["info_hash"] = e.info_hash;
+  if (!e.message.empty()) j["message"] = e.message;
+  if (!e.dir.empty()) j["dir"] = e.dir;
+  switch (e.kind) {
+    case Event::Kind::listening:
+      j["port"] = e.port;
+      j["peer_id"] = e.peer_id;
+      break;
+    case Event::Kind::progress:
+    case Event::Kind::done:
+    case Event::Kind::error:
+    case Event::Kind::stopped: {
+      const auto& p = e.progress;
+      if (!p.state.empty()) j["state"] = p.state;
+      j["total_wanted"] = p.total_wanted;
+      j["total_done"] = p.total_done;
+      j["downloaded"] = p.payload_downloaded;
+      j["uploaded"] = p.payload_uploaded;
+      j["download_rate"] = p.download_rate;
+      j["upload_rate"] = p.upload_rate;
+      j["peers"] = p.peers;
+      j["seeds"] = p.seeds;
+      j["eta"] = p.eta_seconds;
+      break;
+    }
+    default: break;
+  }
+  if (!e.peers.empty()) {
+    nlohmann::json peers = nlohmann::json::array();
+    for (const auto& p : e.peers)
+      peers.push_back({{"endpoint", p.endpoint}, {"peer_id", p.peer_id}, {"client", p.client},
+                       {"downloaded", p.downloaded}, {"uploaded", p.uploaded}});
+    j["peer_stats"] = peers;
+  }
+  if (e.error) j["code"] = error_code_name(e.error->code);
+  return j;
+}
+
+namespace {
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+std::string human_eta(std::int64_t s) {
+  if (s < 0) return "--:--";
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+  else std::snprintf(buf, sizeof buf, "%02lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+  return buf;
+}
+
+}  // namespace
+
+void EventPrinter::status_line() {
+  std::string line;
+  for (const auto& [name, p] : progress_) {
+    if (!line.empty()) line += " | ";
+    if (p.state == "seeding") {
+      line += name + ": seeding, " + std::to_string(p.peers) + " peers, up " +
+              human_bytes(static_cast<double>(p.upload_rate)) + "/s, sent " +
+              human_bytes(static_cast<double>(p.payload_uploaded));
+    } else {
+      double frac = p.total_wanted > 0 ? static_cast<double>(p.total_done) / static_cast<double>(p.total_wanted) : 0;
+      int filled = static_cast<int>(frac * 20);
+      line += name + " [" + std::string(static_cast<size_t>(filled), '#') +
+              std::string(static_cast<size_t>(20 - filled), '.') + "] " +
+              human_bytes(static_cast<double>(p.total_done)) + "/" +
+              human_bytes(static_cast<double>(p.total_wanted)) + " " +
+              human_bytes(static_cast<double>(p.download_rate)) + "/s " +
+              std::to_string(p.peers) + " peers ETA " + human_eta(p.eta_seconds) + " (" + p.state + ")";
+    }
+  }
+  std::fprintf(stderr, "\r%s\x1b[K", line.c_str());
+  std::fflush(stderr);
+  line_open_ = true;
+}
+
+void EventPrinter::finish() {
+  if (line_open_) std::fputc('\n', stderr);
+  line_open_ = false;
+}
+
+void EventPrinter::operator()(const Event& e) {
+  if (g_.json) {
+    print_json(to_json(e));
+    return;
+  }
+  if (g_.quiet) return;
+  if (e.kind == Event::Kind::progress) {
+    progress_[e.name.empty() ? "?" : e.name] = e.progress;
+    if (g_.stderr_tty) status_line();
+    return;
+  }
+  std::string line;
+  switch (e.kind) {
+    case Event::Kind::listening: line = "listening on port " + std::to_string(e.port); break;
+    case Event::Kind::added: line = "added " + (e.name.empty() ? e.info_hash : e.name) + (e.dir.empty() ? "" : " (" + e.dir + ")"); break;
+    case Event::Kind::metadata: line = "metadata received: " + e.name; break;
+    case Event::Kind::manifest_verified: line = e.name + ": manifest signed by " + e.message + " verified"; break;
+    case Event::Kind::peer_banned: line = "banned peer " + e.message + " (sent bad data)"; break;
+    case Event::Kind::warning: line = "warning: " + (e.name.empty() ? "" : e.name + ": ") + e.message; break;
+    case Event::Kind::done: line = e.name + ": verified release in " + e.dir; break;
+    default: return;  // errors are reported by the command; hash failures are noisy
+  }
+  if (line_open_) finish();
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+}  // namespace modelswarm::cli

@@ -1,0 +1,56 @@
+// Flags shared by `seed` and `fetch` (session settings) and the rendering of swarm events as a
+// TTY status line, plain notes, or JSON lines (--json).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "modelswarm/swarm.hpp"
+
+namespace modelswarm::cli {
+
+struct SwarmFlags {
+  std::string profile = "internet";
+  std::vector<std::string> listen;
+  std::string upload_limit, download_limit;
+  bool limit_local = false;
+  int max_connections = 0;
+  int max_peers = 0;
+  int unchoke_slots = 0;
+  std::vector<std::string> trackers;
+  std::vector<std::string> peers;
+  std::optional<bool> dht, lsd;
+  std::string encryption;
+  std::string transport;
+  std::string disk;
+  std::string seed_choking;
+  bool super_seed = false;
+  double status_interval = 0;
+
+  void add_to(CLI::App& app);
+  // Applies the profile, then every flag given. Usage errors name the flag.
+  Result<swarm::SessionSettings> settings() const;
+};
+
+// "20M" -> 20 MiB/s; plain numbers are bytes/s; suffixes K, M, G are powers of 1024.
+Result<std::int64_t> parse_rate(const std::string& text, const std::string& flag);
+
+// Renders events: --json => one JSON object per line on stdout; TTY => a status line on
+// stderr; otherwise => notes for the notable events only.
+class EventPrinter {
+ public:
+  explicit EventPrinter(const Globals& g) : g_(g) {}
+  void operator()(const swarm::Event& e);
+  void finish();  // ends the status line
+  static nlohmann::json to_json(const swarm::Event& e);
+
+ private:
+  void status_line();
+  const Globals& g_;
+  std::map<std::string, swarm::Progress> progress_;  // per release name
+  bool line_open_ = false;
+};
+
+}  // namespace modelswarm::cli

@@ -1,0 +1,192 @@
+// The swarm module: a BitTorrent (libtorrent 2.0) session that seeds signed releases and fetches
+// them, checking the signed manifest before any model data is downloaded.
+//
+// Nothing here prints: progress, peers, bans and errors are reported as Events through a
+// callback that the CLI renders (a TTY status line or JSON lines). libtorrent types never appear
+// in this header.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modelswarm/error.hpp"
+
+namespace modelswarm::swarm {
+
+enum class Transport { tcp_and_utp, tcp, utp };
+// Peer-protocol encryption: enabled (offer and accept both), forced (refuse plaintext), disabled.
+enum class Encryption { enabled, forced, disabled };
+// Which libtorrent disk back-end: posix (pread/pwrite) measured faster than mmap on Debian's
+// 2.0.8 (see scripts/bench_swarm.sh), so `automatic` means posix.
+enum class DiskBackend { automatic, posix, mmap };
+// How a seeder spends its upload slots (libtorrent's seed_choking_algorithm).
+enum class SeedChoking { round_robin, fastest_upload, anti_leech };
+
+// One typed bag of session settings. Start from internet_profile() or lan_profile().
+struct SessionSettings {
+  // libtorrent listen_interfaces syntax: "IP:PORT" items separated by commas; port 0 = any free
+  // port (read the bound port from Session::listen_port() or the `listening` event).
+  std::string listen = "0.0.0.0:6881,[::]:6881";
+  std::int64_t upload_rate_limit = 0;    // bytes/s, 0 = unlimited
+  std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
+  // libtorrent exempts LAN and loopback peers from rate limits; true applies them to all peers.
+  bool limit_local_peers = false;
+  int connections_limit = 200;           // whole session
+  int max_peers_per_torrent = 0;         // 0 = libtorrent's default
+  int unchoke_slots = 8;                 // -1 = unlimited
+  std::vector<std::string> trackers;     // announce URLs added to every torrent
+  bool dht = true;
+  bool lsd = true;                       // local service discovery (multicast)
+  std::vector<std::string> peers;        // "HOST:PORT", connected explicitly and re-tried
+  Encryption encryption = Encryption::enabled;
+  Transport transport = Transport::tcp_and_utp;
+  DiskBackend disk = DiskBackend::automatic;
+  SeedChoking seed_choking = SeedChoking::round_robin;
+  bool super_seeding = false;            // seeders reveal pieces one by one (BEP 16)
+  // Big socket/send buffers and request queues, short reconnect times: for fast links.
+  bool fast_links = false;
+  double status_interval = 1.0;          // seconds between progress events
+};
+
+// Defaults for the internet: TCP and uTP, DHT, LSD, encryption enabled, limits as libtorrent.
+SessionSettings internet_profile();
+// For a fast LAN/cluster or loopback: TCP only (uTP collapses on loopback), several connections
+// per IP allowed (many peers on one host), big send buffers and request queues, reconnect after
+// 1 s, posix disk I/O, DHT off (LSD stays on: it is how LAN peers meet without a tracker).
+SessionSettings lan_profile();
+
+// Totals and rates for one torrent, sampled at each status tick.
+struct Progress {
+  std::string state;               // "metadata", "checking", "manifest", "downloading",
+                                   // "verifying", "seeding"
+  std::int64_t total_wanted = 0;   // bytes selected for download
+  std::int64_t total_done = 0;     // of those, verified and on disk
+  std::int64_t payload_downloaded = 0;  // payload bytes received this session (incl. redundant)
+  std::int64_t payload_uploaded = 0;
+  std::int64_t download_rate = 0;  // bytes/s
+  std::int64_t upload_rate = 0;
+  int peers = 0;
+  int seeds = 0;
+  std::int64_t eta_seconds = -1;   // -1 when unknown
+};
+
+// What this process exchanged with one remote peer (over all its connections).
+struct PeerStats {
+  std::string endpoint;   // "IP:PORT" of the first connection seen
+  std::string peer_id;    // hex of the 20-byte peer id (modelswarm: see Session::peer_id())
+  std::string client;
+  std::int64_t downloaded = 0;  // payload bytes received from it
+  std::int64_t uploaded = 0;    // payload bytes sent to it
+};
+
+struct Event {
+  enum class Kind {
+    listening,          // port, peer_id
+    added,              // torrent added (name, info_hash, dir)
+    metadata,           // magnet: metadata received from peers
+    manifest_verified,  // signature and torrent/manifest match checked; message = publisher key
+    progress,           // progress
+    peer_banned,        // endpoint in message
+    hash_failed,        // a piece failed its hash check (message: piece index)
+    warning,            // something non-fatal (tracker error, untrusted-but-seeded key, ...)
+    done,               // verified release in place (dir), peers = per-peer totals
+    error,              // error set; the operation is stopping
+    stopped,            // session shut down cleanly (resume data saved)
+  };
+  Kind kind = Kind::progress;
+  std::string name;       // release (torrent) name, empty for session-wide events
+  std::string info_hash;  // hex (v2 when present, else v1)
+  std::string message;
+  std::string dir;        // release directory (added/done)
+  int port = 0;           // listening
+  std::string peer_id;    // listening
+  Progress progress;
+  std::vector<PeerStats> peers;
+  std::optional<Error> error;
+};
+const char* event_kind_name(Event::Kind kind);
+
+using EventCallback = std::function<void(const Event&)>;
+
+// A libtorrent session. Opening binds the listen sockets; destruction saves nothing (the
+// operations below save resume data themselves) and stops the session.
+class Session {
+ public:
+  // Fails (network) when no listen interface could be bound.
+  static Result<std::unique_ptr<Session>> open(const SessionSettings& settings,
+                                               EventCallback on_event);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  int listen_port() const;
+  // Hex of this process's 20-byte peer id (the same for every torrent of the session), so
+  // tests and tools can tell which remote peer is which in PeerStats.
+  const std::string& peer_id() const;
+  const SessionSettings& settings() const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- seed ----
+
+struct SeedOptions {
+  std::vector<std::filesystem::path> release_dirs;
+  // Publisher keys (minisign "RW..." or key files) accepted for the manifests. When empty, a
+  // release whose publisher is in the trust store is checked against it; otherwise its manifest
+  // is checked against the publisher key it names, with a `warning` event. Seeding cannot harm
+  // the seeder, and every fetcher checks the signature with its own trusted keys, so a
+  // publisher can seed a freshly packed release without trusting their own key first.
+  std::vector<std::string> trusted_keys;
+  // Where upload totals are kept between runs (<info-hash>.resume); empty = not kept.
+  std::filesystem::path resume_dir;
+};
+
+// Seeds every release until `stop` becomes true, then saves resume data and returns.
+// Before adding a release: the signature is checked, the torrent must match the manifest and
+// every file must have its manifest size; data is not read (libtorrent's seed_mode hashes each
+// piece before its first upload).
+Status seed(Session& session, const SeedOptions& options, const std::atomic<bool>& stop);
+
+// ---- fetch ----
+
+struct FetchOptions {
+  std::string source;               // "magnet:?..." or a .torrent file path
+  std::vector<std::string> trusted_keys;  // required unless the trust store has the publisher
+  std::filesystem::path out_dir;    // the release lands in out_dir/<name>
+  bool keep_seeding = false;        // after success, seed until `stop`
+  std::vector<std::string> web_seeds;  // extra BEP 19 URLs (need the .torrent, not a magnet)
+};
+
+struct FetchResult {
+  std::filesystem::path release_dir;
+  std::string name;
+  std::int64_t version = 0;
+  std::string info_hash;
+  std::int64_t payload_downloaded = 0;  // this run
+  std::vector<PeerStats> peers;
+};
+
+// Fetches one release into options.out_dir/<name>:
+//   metadata (magnet) -> the two .modelswarm files only -> signature and torrent/manifest match
+//   -> model data -> libtorrent's merkle checks + the manifest's chunk SHA-256s -> one rename of
+//   the staging directory into place -> registry entry (see registry.hpp).
+// Staging: out_dir/.modelswarm-partial/<info-hash>/<name>/ with resume data beside it in
+// out_dir/.modelswarm-partial/<info-hash>.resume (saved every few seconds), so a killed fetch
+// resumes without downloading verified pieces again. `stop` interrupts (ErrorCode::interrupted)
+// after saving resume data. Disk full: ErrorCode::io, staging kept for a later resume.
+Result<FetchResult> fetch(Session& session, const FetchOptions& options,
+                          const std::atomic<bool>& stop);
+
+}  // namespace modelswarm::swarm

@@ -1,0 +1,88 @@
+#include "bundle/file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace modelswarm::bundle_io {
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+Result<Fd> open_read(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::io(p.string() + ": cannot open: " + errno_text());
+  return Fd(fd);
+}
+
+Result<Fd> create_exclusive(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Error::io(p.string() + ": cannot create: " + errno_text());
+  return Fd(fd);
+}
+
+Result<uint64_t> file_size(int fd, const std::filesystem::path& p) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Error::io(p.string() + ": cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) return Error::io(p.string() + ": not a regular file");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status pread_full(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& name) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::io(name + ": read failed: " + errno_text());
+    }
+    if (n == 0) return Error::format(name + ": unexpected end of file");
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status pwrite_full(int fd, std::span<const uint8_t> data, uint64_t offset,
+                   const std::string& name) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::io(name + ": write failed: " + errno_text());
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status sync_file(int fd, const std::string& name) {
+  if (::fdatasync(fd) != 0) return Error::io(name + ": fsync failed: " + errno_text());
+  return {};
+}
+
+Status sync_dir(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error::io(dir.string() + ": cannot open directory: " + errno_text());
+  Fd owner(fd);
+  if (::fsync(fd) != 0) return Error::io(dir.string() + ": fsync failed: " + errno_text());
+  return {};
+}
+
+}  // namespace modelswarm::bundle_io

@@ -1,0 +1,212 @@
+// config.json -> the hyper-parameters a llama / qwen2 GGUF records.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "convert/hf_internal.hpp"
+#include "format/json_limits.hpp"
+
+namespace modelswarm::convert {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+unsigned hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+Result<std::string> read_small_file(const fs::path& path, uint64_t max_bytes) {
+  const std::string name = path.string();
+  int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::io(name + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error::io(name + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Error::format(name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      ::close(fd);
+      return Error::io(name + ": read failed");
+    }
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  return text;
+}
+
+Result<json> read_json_object(const fs::path& path, uint64_t max_bytes) {
+  MS_ASSIGN_OR_RETURN(std::string text, read_small_file(path, max_bytes));
+  MS_ASSIGN_OR_RETURN(json j, format::parse_untrusted_json(text, path.string(), 64));
+  if (!j.is_object()) return Error::format(path.string() + ": not a JSON object");
+  return j;
+}
+
+namespace {
+
+struct Reader {
+  const json& j;
+  std::string src;
+
+  Result<uint32_t> u32(const char* key, std::optional<uint32_t> def = std::nullopt) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      if (def) return *def;
+      return Error::format(src + ": \"" + key + "\" is missing");
+    }
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > int64_t{UINT32_MAX})
+      return Error::format(src + ": \"" + key + "\" is not a valid count");
+    return static_cast<uint32_t>(it->get<int64_t>());
+  }
+  Result<float> f32(const char* key, float def) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return def;
+    if (!it->is_number()) return Error::format(src + ": \"" + key + "\" is not a number");
+    double v = it->get<double>();
+    if (!std::isfinite(v) || !(v > 0)) return Error::format(src + ": \"" + key + "\" must be positive");
+    return static_cast<float>(v);
+  }
+  std::optional<int64_t> token_id(const char* key) const {
+    auto it = j.find(key);
+    if (it == j.end()) return std::nullopt;
+    const json& v = it->is_array() && !it->empty() ? (*it)[0] : *it;
+    if (v.is_number_integer() && v.get<int64_t>() >= 0) return v.get<int64_t>();
+    return std::nullopt;
+  }
+};
+
+// Per-frequency factors of Llama 3.1's rope scaling: long wavelengths are slowed by `factor`,
+// short ones kept, and the band between blended smoothly.
+std::vector<float> llama3_rope_factors(const HfConfig& c, double factor, double low, double high,
+                                       double old_ctx) {
+  std::vector<float> out;
+  const double low_wavelen = old_ctx / low, high_wavelen = old_ctx / high;
+  for (uint32_t i = 0; i < c.head_dim; i += 2) {
+    const double freq = 1.0 / std::pow(double(c.rope_base), double(i) / c.head_dim);
+    const double wavelen = 2 * std::numbers::pi / freq;
+    double f;
+    if (wavelen < high_wavelen) f = 1.0;
+    else if (wavelen > low_wavelen) f = factor;
+    else {
+      const double smooth = (old_ctx / wavelen - low) / (high - low);
+      f = 1.0 / ((1 - smooth) / factor + smooth);
+    }
+    out.push_back(static_cast<float>(f));
+  }
+  return out;
+}
+
+Status read_rope_scaling(const json& j, HfConfig& c, const std::string& src) {
+  auto it = j.find("rope_scaling");
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_object()) return Error::format(src + ": \"rope_scaling\" is not an object");
+  const json& rs = *it;
+  std::string type;
+  for (const char* k : {"rope_type", "type"})
+    if (auto t = rs.find(k); t != rs.end() && t->is_string()) type = t->get<std::string>();
+  auto num = [&](const char* k, double def) {
+    auto t = rs.find(k);
+    return t != rs.end() && t->is_number() ? t->get<double>() : def;
+  };
+  const double factor = num("factor", 1.0);
+  if (!std::isfinite(factor) || !(factor > 0)) return Error::format(src + ": rope_scaling.factor must be positive");
+  if (type == "default") return {};
+  if (type == "linear") {
+    c.rope_linear_factor = static_cast<float>(factor);
+    return {};
+  }
+  if (type == "llama3") {
+    const double low = num("low_freq_factor", 1.0), high = num("high_freq_factor", 4.0),
+                 old = num("original_max_position_embeddings", 8192.0);
+    if (!(low > 0) || !(high > low) || !(old > 0) || !std::isfinite(high) || !std::isfinite(old))
+      return Error::format(src + ": rope_scaling has invalid llama3 parameters");
+    c.rope_freqs = llama3_rope_factors(c, factor, low, high, old);
+    return {};
+  }
+  return Error::unsupported(src + ": rope_scaling type \"" + type +
+                            "\" is not supported (linear, llama3)");
+}
+
+}  // namespace
+
+Result<HfConfig> read_hf_config(const fs::path& dir) {
+  const fs::path path = dir / "config.json";
+  const std::string src = path.string();
+  MS_ASSIGN_OR_RETURN(json j, read_json_object(path, 16u << 20));
+  std::string model_type = j.value("model_type", std::string());
+  std::string class_name;
+  if (auto a = j.find("architectures"); a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
+    class_name = (*a)[0].get<std::string>();
+  HfConfig c;
+  if (model_type == "llama" || model_type == "mistral" || class_name == "LlamaForCausalLM" ||
+      class_name == "MistralForCausalLM")
+    c.arch = "llama";
+  else if (model_type == "qwen2" || class_name == "Qwen2ForCausalLM")
+    c.arch = "qwen2";
+  else
+    return Error::unsupported(src + ": architecture \"" + (class_name.empty() ? model_type : class_name) +
+                              "\" is not supported (llama, mistral, qwen2)");
+  if (!class_name.empty() && class_name.find("ForCausalLM") == std::string::npos)
+    return Error::unsupported(src + ": \"" + class_name + "\" is not a causal language model");
+
+  Reader r{j, src};
+  MS_ASSIGN_OR_RETURN(c.n_embd, r.u32("hidden_size"));
+  MS_ASSIGN_OR_RETURN(c.n_layer, r.u32("num_hidden_layers"));
+  MS_ASSIGN_OR_RETURN(c.n_ff, r.u32("intermediate_size"));
+  MS_ASSIGN_OR_RETURN(c.n_head, r.u32("num_attention_heads"));
+  MS_ASSIGN_OR_RETURN(c.n_head_kv, r.u32("num_key_value_heads", c.n_head));
+  MS_ASSIGN_OR_RETURN(c.n_ctx, r.u32("max_position_embeddings", 2048));
+  MS_ASSIGN_OR_RETURN(c.n_vocab, r.u32("vocab_size", 0));
+  MS_ASSIGN_OR_RETURN(c.rms_eps, r.f32("rms_norm_eps", 1e-6f));
+  MS_ASSIGN_OR_RETURN(c.rope_base, r.f32("rope_theta", 10000.0f));
+  if (c.n_embd == 0 || c.n_layer == 0 || c.n_ff == 0 || c.n_head == 0 || c.n_head_kv == 0 ||
+      c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 ||
+      c.n_embd > (1u << 20) || c.n_ff > (1u << 22))
+    return Error::format(src + ": inconsistent model dimensions");
+  c.head_dim = c.n_embd / c.n_head;
+  MS_ASSIGN_OR_RETURN(uint32_t hd, r.u32("head_dim", c.head_dim));
+  if (hd != c.head_dim || c.head_dim % 2 != 0)
+    return Error::unsupported(src + ": head_dim " + std::to_string(hd) +
+                              " is not supported (must be hidden_size / num_attention_heads, even)");
+  for (const char* k : {"attention_bias", "mlp_bias"})
+    if (c.arch == "llama" && j.value(k, false))
+      return Error::unsupported(src + ": \"" + k + "\" is not supported for llama");
+  if (auto it = j.find("hidden_act"); it != j.end() && it->is_string() && it->get<std::string>() != "silu")
+    return Error::unsupported(src + ": hidden_act \"" + it->get<std::string>() + "\" is not supported (silu)");
+  c.tie_embeddings = j.value("tie_word_embeddings", false);
+  MS_TRY(read_rope_scaling(j, c, src));
+  c.bos = r.token_id("bos_token_id");
+  c.eos = r.token_id("eos_token_id");
+  return c;
+}
+
+void add_hparams(Metadata& md, const HfConfig& c) {
+  const std::string a = c.arch + ".";
+  md.set(a + "block_count", MetaValue::u32(c.n_layer));
+  md.set(a + "context_length", MetaValue::u32(c.n_ctx));
+  md.set(a + "embedding_length", MetaValue::u32(c.n_embd));
+  md.set(a + "feed_forward_length", MetaValue::u32(c.n_ff));
+  md.set(a + "attention.head_count", MetaValue::u32(c.n_head));
+  md.set(a + "attention.head_count_kv", MetaValue::u32(c.n_head_kv));
+  md.set(a + "rope.freq_base", MetaValue::f32(c.rope_base));
+  md.set(a + "attention.layer_norm_rms_epsilon", MetaValue::f32(c.rms_eps));
+  if (c.n_vocab) md.set(a + "vocab_size", MetaValue::u32(c.n_vocab));
+  md.set(a + "rope.dimension_count", MetaValue::u32(c.head_dim));
+  if (c.rope_linear_factor > 0) {
+    md.set(a + "rope.scaling.type", MetaValue::string("linear"));
+    md.set(a + "rope.scaling.factor", MetaValue::f32(c.rope_linear_factor));
+  }
+}
+
+}  // namespace modelswarm::convert

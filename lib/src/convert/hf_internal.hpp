@@ -1,0 +1,69 @@
+// Shared by the HF checkpoint converter's files: config.json as parsed, JSON helpers, and a
+// small data-parallel loop.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modelswarm/error.hpp"
+#include "modelswarm/metadata.hpp"
+
+namespace modelswarm::convert {
+
+// The hyper-parameters of config.json that the GGUF needs.
+struct HfConfig {
+  std::string arch;  // GGUF architecture: "llama" or "qwen2"
+  uint32_t n_embd = 0, n_layer = 0, n_ff = 0, n_head = 0, n_head_kv = 0, head_dim = 0;
+  uint32_t n_ctx = 0, n_vocab = 0;
+  float rms_eps = 1e-6f, rope_base = 10000.0f;
+  float rope_linear_factor = 0;   // > 0: linear rope scaling
+  std::vector<float> rope_freqs;  // llama3 rope scaling
+  bool tie_embeddings = false;
+  std::optional<int64_t> bos, eos;  // bos_token_id / eos_token_id (the first, for a list)
+};
+
+// Reads a whole small file (at most `max_bytes`) as text.
+Result<std::string> read_small_file(const std::filesystem::path& path, uint64_t max_bytes);
+// parse_untrusted_json of a whole file, which must hold a JSON object.
+Result<nlohmann::json> read_json_object(const std::filesystem::path& path, uint64_t max_bytes);
+
+Result<HfConfig> read_hf_config(const std::filesystem::path& dir);
+// {arch}.* keys, in llama.cpp's converter order.
+void add_hparams(Metadata& md, const HfConfig& c);
+
+// Calls fn(begin, end) over chunks of [0, n) on up to `threads` threads (0: all cores); chunk
+// bounds are multiples of `grain`.
+template <class Fn>
+void parallel_ranges(uint64_t n, uint64_t grain, unsigned threads, Fn&& fn);
+
+unsigned hardware_threads();
+
+}  // namespace modelswarm::convert
+
+#include <algorithm>
+#include <thread>
+
+template <class Fn>
+void modelswarm::convert::parallel_ranges(uint64_t n, uint64_t grain, unsigned threads, Fn&& fn) {
+  if (threads == 0) threads = hardware_threads();
+  grain = std::max<uint64_t>(grain, 1);
+  const uint64_t units = (n + grain - 1) / grain;
+  const uint64_t workers = std::min<uint64_t>(threads, units);
+  if (workers <= 1) {
+    if (n) fn(uint64_t{0}, n);
+    return;
+  }
+  const uint64_t per = (units + workers - 1) / workers;
+  std::vector<std::thread> pool;
+  for (uint64_t w = 1; w < workers; ++w) {
+    const uint64_t b = std::min(n, w * per * grain), e = std::min(n, (w + 1) * per * grain);
+    if (b < e) pool.emplace_back([&fn, b, e] { fn(b, e); });
+  }
+  fn(uint64_t{0}, std::min(n, per * grain));
+  for (auto& t : pool) t.join();
+}

@@ -1,0 +1,141 @@
+// Source tensors of an HF checkpoint, memory-mapped, converted row range by row range.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "convert/hf_internal.hpp"
+#include "modelswarm/hf_checkpoint.hpp"
+#include "modelswarm/quant.hpp"
+
+namespace modelswarm {
+
+namespace {
+
+struct Mapping {
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+};
+
+void to_floats(GgmlType src, const uint8_t* p, float* out, uint64_t n) {
+  if (src == GgmlType::F32) {
+    std::memcpy(out, p, n * 4);
+  } else if (src == GgmlType::BF16) {
+    for (uint64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      out[i] = bf16_to_fp32(h);
+    }
+  } else {
+    for (uint64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      out[i] = fp16_to_fp32(h);
+    }
+  }
+}
+
+}  // namespace
+
+struct HfTensorReader::Impl {
+  std::vector<Mapping> maps;
+  std::vector<TensorInfo> sources;  // HfCheckpoint::info.tensors
+  std::vector<float> rope_freqs;
+  std::string dir;
+
+  ~Impl() {
+    for (auto& m : maps)
+      if (m.data) ::munmap(const_cast<uint8_t*>(m.data), m.size);
+  }
+};
+
+HfTensorReader::HfTensorReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HfTensorReader::HfTensorReader(HfTensorReader&&) noexcept = default;
+HfTensorReader& HfTensorReader::operator=(HfTensorReader&&) noexcept = default;
+HfTensorReader::~HfTensorReader() = default;
+
+Result<HfTensorReader> HfTensorReader::open(const HfCheckpoint& ck) {
+  auto impl = std::make_unique<Impl>();
+  impl->sources = ck.info.tensors;
+  impl->rope_freqs = ck.rope_freqs;
+  impl->dir = ck.dir.string();
+  for (size_t i = 0; i < ck.info.files.size(); ++i) {
+    const std::string name = ck.info.files[i].string();
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::io(name + ": cannot open: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != ck.info.file_sizes[i]) {
+      ::close(fd);
+      return Error::io(name + ": file changed since its header was read");
+    }
+    Mapping m;
+    m.size = static_cast<uint64_t>(st.st_size);
+    if (m.size > 0) {
+      void* p = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd);
+        return Error::io(name + ": cannot map: " + std::strerror(errno));
+      }
+      m.data = static_cast<const uint8_t*>(p);
+    }
+    ::close(fd);
+    impl->maps.push_back(m);
+  }
+  return HfTensorReader(std::move(impl));
+}
+
+Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t row0, uint64_t n,
+                                    void* dst, unsigned threads) const {
+  const auto rb = ggml_row_bytes(type, t.cols);
+  if (!rb || !quant_supported(type) || type == GgmlType::Q8_K)
+    return Error::invalid_argument(t.gguf_name + ": cannot convert to this type");
+  if (row0 > t.rows || n > t.rows - row0) return Error::invalid_argument(t.gguf_name + ": row range out of bounds");
+  auto* out = static_cast<uint8_t*>(dst);
+  if (t.source < 0) {  // computed by the converter (rope_freqs)
+    if (type != GgmlType::F32 || impl_->rope_freqs.size() != t.cols || n != 1)
+      return Error::invalid_argument(t.gguf_name + ": only as F32");
+    std::memcpy(out, impl_->rope_freqs.data(), t.cols * 4);
+    return {};
+  }
+  if (static_cast<size_t>(t.source) >= impl_->sources.size())
+    return Error::invalid_argument(t.gguf_name + ": not a tensor of this checkpoint");
+  const TensorInfo& s = impl_->sources[t.source];
+  const GgmlType stype = *s.ggml_type;
+  const uint64_t esize = stype == GgmlType::F32 ? 4 : 2;
+  const uint64_t src_rb = t.cols * esize;
+  const Mapping& m = impl_->maps[s.file_index];
+  if (s.offset + t.rows * src_rb > m.size || s.size != t.rows * src_rb)
+    return Error::format(impl_->dir + ": tensor " + s.name + " does not fit its file");
+  const uint8_t* base = m.data + s.offset;
+  if (stype == type && t.permute_head_dim == 0) {  // same encoding: a plain copy
+    std::memcpy(out, base + row0 * src_rb, n * src_rb);
+    return {};
+  }
+  // Rows per task: enough work to amortise a thread, few enough to balance.
+  const uint64_t grain = std::max<uint64_t>(1, (uint64_t{1} << 16) / t.cols);
+  convert::parallel_ranges(n, grain, threads, [&](uint64_t b, uint64_t e) {
+    std::vector<float> buf(t.cols);
+    for (uint64_t i = b; i < e; ++i) {
+      uint64_t r = row0 + i;
+      if (t.permute_head_dim) r = hf_source_row(r, t.permute_head_dim);
+      to_floats(stype, base + r * src_rb, buf.data(), t.cols);
+      if (type == GgmlType::F32) std::memcpy(out + i * *rb, buf.data(), t.cols * 4);
+      else (void)quantize_row(type, buf.data(), out + i * *rb, t.cols);  // type and length checked above
+    }
+  });
+  return {};
+}
+
+void HfTensorReader::release(const HfTensor& t) const {
+  if (t.source < 0 || static_cast<size_t>(t.source) >= impl_->sources.size()) return;
+  const TensorInfo& s = impl_->sources[t.source];
+  const Mapping& m = impl_->maps[s.file_index];
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t b = s.offset / page * page, e = std::min(m.size, (s.offset + s.size + page - 1) / page * page);
+  if (m.data && e > b) ::madvise(const_cast<uint8_t*>(m.data) + b, e - b, MADV_DONTNEED);
+}
+
+}  // namespace modelswarm

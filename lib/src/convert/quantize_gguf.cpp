@@ -1,0 +1,81 @@
+// HF checkpoint -> GGUF: metadata as llama.cpp's converter orders it, then tensor data chunk by
+// chunk (each chunk converted on every core, then appended).
+#include <algorithm>
+
+#include "modelswarm/gguf_writer.hpp"
+#include "modelswarm/quantize.hpp"
+
+namespace modelswarm {
+
+namespace {
+constexpr uint64_t kChunkBytes = 16u << 20;  // output bytes converted per step
+}  // namespace
+
+bool quantize_type_supported(GgmlType type) {
+  switch (type) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16:
+    case GgmlType::Q8_0:
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_K: return true;
+    default: return false;
+  }
+}
+
+Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::filesystem::path& out,
+                                          const QuantizeOptions& o) {
+  if (!quantize_type_supported(o.type))
+    return Error::invalid_argument("quantize: type must be one of Q4_0 Q4_K Q8_0 F16 BF16 F32");
+  GgufWriter w;
+  // general.file_type goes after the hyper-parameters and before the tokenizer, as llama.cpp
+  // writes it.
+  bool typed = false;
+  auto add_file_type = [&] {
+    w.metadata().set("general.file_type", MetaValue::u32(llama_file_type_of(o.type)));
+    if (ggml_type_traits(static_cast<uint32_t>(o.type))->block_elements > 1)
+      w.metadata().set("general.quantization_version", MetaValue::u32(2));
+    typed = true;
+  };
+  for (const auto& [k, v] : ck.metadata.entries()) {
+    if (!typed && k.starts_with("tokenizer.")) add_file_type();
+    if (k == "general.name" && !o.name.empty()) w.metadata().set(k, MetaValue::string(o.name));
+    else w.metadata().set(k, v);
+  }
+  if (!typed) add_file_type();
+
+  std::vector<GgmlType> types;
+  for (const auto& t : ck.tensors) {
+    types.push_back(hf_tensor_type(t, o.type, ck.has_output));
+    MS_TRY(w.add_tensor(t.gguf_name, types.back(), t.gguf_dims()));
+  }
+  MS_ASSIGN_OR_RETURN(HfTensorReader reader, HfTensorReader::open(ck));
+  MS_TRY(w.begin(out));
+
+  QuantizeStats st;
+  st.input_bytes = ck.input_bytes();
+  uint64_t done = 0;
+  std::vector<uint8_t> buf;
+  for (size_t i = 0; i < ck.tensors.size(); ++i) {
+    const HfTensor& t = ck.tensors[i];
+    const uint64_t rb = *ggml_row_bytes(types[i], t.cols);
+    const uint64_t in_rb = t.source >= 0 ? ck.info.tensors[t.source].size / t.rows : 0;
+    const uint64_t chunk = std::max<uint64_t>(1, kChunkBytes / rb);
+    for (uint64_t r0 = 0; r0 < t.rows; r0 += chunk) {
+      const uint64_t n = std::min(chunk, t.rows - r0);
+      buf.resize(n * rb);
+      MS_TRY(reader.convert_rows(t, types[i], r0, n, buf.data(), o.threads));
+      MS_TRY(w.write_data(buf));
+      done += n * in_rb;
+      if (o.progress && !o.progress(done, st.input_bytes))
+        return Error::interrupted(out.string() + ": quantization cancelled");
+    }
+    reader.release(t);
+  }
+  MS_TRY(w.finish());
+  st.output_bytes = w.file_size();
+  st.tensors = ck.tensors.size();
+  return st;
+}
+
+}  // namespace modelswarm

@@ -1,0 +1,256 @@
+// The reuse engine: index the sources' chunks by SHA-256, then copy every chunk of the target
+// that a source holds, largest first, on all cores. See store.hpp for the contract.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "modelswarm/store.hpp"
+#include "store/range_copy.hpp"
+
+namespace modelswarm {
+
+namespace fs = std::filesystem;
+using store::CopyContext;
+using store::CopyOutcome;
+using store::Fd;
+using store::RangeFile;
+
+namespace {
+
+constexpr size_t kMaxWarnings = 20;
+
+struct DigestHash {
+  size_t operator()(const Sha256Digest& d) const {
+    size_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+  }
+};
+
+struct Candidate {
+  size_t source;
+  size_t file;
+  uint64_t offset;
+};
+
+struct Job {
+  size_t file;         // target file index
+  const Chunk* chunk;
+  const std::vector<Candidate>* candidates;
+};
+
+struct JobResult {
+  bool reused = false;
+  bool cloned = false;
+  uint64_t rejected = 0;
+  uint64_t bytes_read = 0;
+};
+
+// Old files, opened on first use and shared by all workers. A file that cannot be opened, or
+// that is the target file itself (a hard link), is remembered as unusable.
+class SourceFiles {
+ public:
+  SourceFiles(const std::vector<ReuseSource>& sources, std::vector<std::pair<dev_t, ino_t>> targets)
+      : sources_(sources), targets_(std::move(targets)) {}
+
+  // nullptr when unusable; `why` gets a one-line reason the first time.
+  const RangeFile* get(size_t source, size_t file, std::string* why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto key = std::make_pair(source, file);
+    auto it = open_.find(key);
+    if (it != open_.end()) return it->second.file.fd >= 0 ? &it->second.file : nullptr;
+    Entry& e = open_[key];
+    fs::path p = sources_[source].dir / sources_[source].manifest.files[file].path;
+    e.file.name = p.string();
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (why) *why = p.string() + ": cannot read (" + std::strerror(errno) + "); its chunks are not reused";
+      if (fd >= 0) ::close(fd);
+      return nullptr;
+    }
+    for (const auto& t : targets_)
+      if (t.first == st.st_dev && t.second == st.st_ino) {
+        ::close(fd);
+        return nullptr;
+      }
+    e.fd = Fd(fd);
+    e.file.fd = fd;
+    e.file.size = static_cast<uint64_t>(st.st_size);
+    return &e.file;
+  }
+
+ private:
+  struct Entry {
+    Fd fd;
+    RangeFile file;
+  };
+  const std::vector<ReuseSource>& sources_;
+  std::vector<std::pair<dev_t, ino_t>> targets_;
+  std::mutex mu_;
+  std::map<std::pair<size_t, size_t>, Entry> open_;
+};
+
+struct TargetFile {
+  Fd fd;
+  RangeFile file;
+  uint64_t block = 0;  // filesystem block size, for clone alignment
+};
+
+Result<TargetFile> open_target(const fs::path& path, uint64_t size) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error::io(path.parent_path().string() + ": cannot create: " + ec.message());
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Error::io(path.string() + ": cannot open for writing: " + std::strerror(errno));
+  TargetFile t;
+  t.fd = Fd(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return Error::io(path.string() + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) != size && ::ftruncate(fd, static_cast<off_t>(size)) != 0)
+    return Error::io(path.string() + ": cannot set its size: " + std::strerror(errno));
+  t.file.fd = fd;
+  t.file.size = size;
+  t.file.name = path.string();
+  t.block = st.st_blksize > 0 ? static_cast<uint64_t>(st.st_blksize) : 4096;
+  return t;
+}
+
+}  // namespace
+
+Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_dir,
+                                 const std::vector<ReuseSource>& sources, const ReuseOptions& o) {
+  ReuseReport rep;
+  rep.present.resize(target.files.size());
+
+  std::unordered_map<Sha256Digest, std::vector<Candidate>, DigestHash> index;
+  for (size_t s = 0; s < sources.size(); ++s)
+    for (size_t f = 0; f < sources[s].manifest.files.size(); ++f)
+      for (const auto& c : sources[s].manifest.files[f].chunks)
+        if (c.size > 0) index[c.sha256].push_back({s, f, c.offset});
+
+  std::vector<Job> jobs;
+  std::vector<bool> file_has_job(target.files.size(), false);
+  uint64_t total = 0;
+  for (size_t f = 0; f < target.files.size(); ++f) {
+    for (const auto& c : target.files[f].chunks) {
+      if (c.size == 0) continue;
+      ++rep.chunks_total;
+      if (o.already_present && o.already_present(f, c)) {
+        ++rep.chunks_present;
+        rep.present[f].push_back({c.offset, c.size});
+        continue;
+      }
+      auto it = index.find(c.sha256);
+      if (it == index.end()) continue;
+      jobs.push_back({f, &c, &it->second});
+      file_has_job[f] = true;
+      total += c.size;
+    }
+  }
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const Job& a, const Job& b) { return a.chunk->size > b.chunk->size; });
+
+  std::vector<TargetFile> targets(target.files.size());
+  std::vector<std::pair<dev_t, ino_t>> target_ids;
+  for (size_t f = 0; f < target.files.size(); ++f) {
+    if (!file_has_job[f]) continue;
+    MS_ASSIGN_OR_RETURN(targets[f], open_target(target_dir / target.files[f].path, target.files[f].size));
+    struct stat st {};
+    if (::fstat(targets[f].file.fd, &st) == 0) target_ids.push_back({st.st_dev, st.st_ino});
+  }
+  SourceFiles source_files(sources, std::move(target_ids));
+
+  std::atomic<bool> reflink_ok{o.reflink};
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::vector<JobResult> results(jobs.size());
+  std::mutex mu;  // warnings, first error
+  std::optional<Error> error;
+  std::atomic<bool> stop{false};
+
+  auto warn = [&](std::string w) {
+    std::lock_guard<std::mutex> lock(mu);
+    rep.warnings.push_back(std::move(w));
+  };
+  auto worker = [&] {
+    CopyContext ctx;
+    ctx.reflink_ok = &reflink_ok;
+    ctx.cancel = o.cancel;
+    for (size_t j; !stop.load() && (j = next.fetch_add(1)) < jobs.size();) {
+      if (o.cancel && o.cancel->load()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = Error::interrupted("reuse interrupted");
+        stop = true;
+        break;
+      }
+      const Job& job = jobs[j];
+      const TargetFile& dst = targets[job.file];
+      JobResult& r = results[j];
+      for (const Candidate& cand : *job.candidates) {
+        std::string why;
+        const RangeFile* src = source_files.get(cand.source, cand.file, &why);
+        if (!src) {
+          if (!why.empty()) warn(why);
+          continue;
+        }
+        auto out = store::copy_checked(*src, cand.offset, dst.file, job.chunk->offset, job.chunk->size,
+                                       job.chunk->sha256, dst.block, ctx);
+        if (!out.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!error) error = out.error();
+          stop = true;
+          break;
+        }
+        r.bytes_read += out->bytes_read;
+        if (out->kind == CopyOutcome::Kind::copied || out->kind == CopyOutcome::Kind::cloned) {
+          r.reused = true;
+          r.cloned = out->kind == CopyOutcome::Kind::cloned;
+          break;
+        }
+        ++r.rejected;
+        warn(src->name + ": chunk '" + job.chunk->name + "' at offset " + std::to_string(cand.offset) +
+             (out->kind == CopyOutcome::Kind::short_source ? " cannot be read" : " does not match its SHA-256") +
+             "; not reused");
+      }
+      uint64_t d = done.fetch_add(job.chunk->size) + job.chunk->size;
+      if (o.progress) o.progress(d, total);
+    }
+  };
+  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, jobs.size())));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) return *error;
+
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const JobResult& r = results[j];
+    rep.chunks_rejected += r.rejected;
+    rep.bytes_read += r.bytes_read;
+    if (!r.reused) continue;
+    ++rep.chunks_reused;
+    rep.bytes_reused += jobs[j].chunk->size;
+    if (r.cloned) rep.bytes_reflinked += jobs[j].chunk->size;
+    rep.present[jobs[j].file].push_back({jobs[j].chunk->offset, jobs[j].chunk->size});
+  }
+  for (auto& v : rep.present)
+    std::sort(v.begin(), v.end(), [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+  if (rep.warnings.size() > kMaxWarnings) {
+    size_t more = rep.warnings.size() - kMaxWarnings;
+    rep.warnings.resize(kMaxWarnings);
+    rep.warnings.push_back("... and " + std::to_string(more) + " more");
+  }
+  return rep;
+}
+
+}  // namespace modelswarm

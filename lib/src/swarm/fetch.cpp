@@ -1,0 +1,500 @@
+// fetch: metadata -> the two .modelswarm files -> manifest checks -> model data -> chunk checks
+// -> one rename of the staging directory into place. See swarm.hpp for the contract.
+#include <libtorrent/write_resume_data.hpp>
+
+#include <future>
+#include <set>
+
+#include "gate.hpp"
+#include "modelswarm/paths.hpp"
+#include "modelswarm/registry.hpp"
+#include "modelswarm/release.hpp"
+#include "session_impl.hpp"
+#include "source.hpp"
+
+namespace modelswarm::swarm {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kResumeInterval = std::chrono::seconds(2);
+constexpr auto kReconnectInterval = std::chrono::seconds(3);
+
+enum class Stage { metadata, manifest, downloading, flushing, verifying, placing, seeding };
+
+const char* stage_name(Stage s) {
+  switch (s) {
+    case Stage::metadata: return "metadata";
+    case Stage::manifest: return "manifest";
+    case Stage::downloading: return "downloading";
+    case Stage::flushing:
+    case Stage::verifying: return "verifying";
+    case Stage::placing: return "placing";
+    case Stage::seeding: return "seeding";
+  }
+  return "downloading";
+}
+
+// One of the two signed files, read back through libtorrent (its disk layer may still hold
+// blocks that are not in the file yet).
+struct MetaFile {
+  lt::file_index_t index{-1};
+  std::int64_t size = 0;
+  std::set<lt::piece_index_t> pieces;  // pieces still to read
+  std::string bytes;
+  bool requested = false;
+};
+
+class Fetch {
+ public:
+  Fetch(Session::Impl& s, const FetchOptions& o, const std::atomic<bool>& stop)
+      : s_(s), o_(o), stop_(stop) {}
+
+  Result<FetchResult> run();
+
+ private:
+  Status prepare();
+  Status on_metadata();
+  Status maybe_read_manifest();
+  Status on_read_piece(const lt::read_piece_alert& a);
+  Status on_manifest_ready();
+  void maybe_start_verify(const lt::torrent_status& st);
+  Status place_release();
+  Status handle_alert(lt::alert* a);
+  void tick(bool force);
+  Error fail(Error e);
+  void save_resume_async();
+  Event event(Event::Kind kind) const;
+
+  Session::Impl& s_;
+  const FetchOptions& o_;
+  const std::atomic<bool>& stop_;
+
+  lt::add_torrent_params atp_;
+  lt::torrent_handle h_;
+  std::shared_ptr<const lt::torrent_info> ti_;
+  std::string ih_;
+  std::string name_;
+  fs::path partial_root_, staging_, resume_path_;
+  Stage stage_ = Stage::metadata;
+  MetaFile manifest_file_, signature_file_;
+  std::optional<Manifest> manifest_;
+  std::future<Status> verify_;
+  std::int64_t full_size_ = 0;
+  PeerTally tally_;
+  Progress last_;
+  Clock::time_point next_tick_{}, next_resume_{}, next_reconnect_{};
+  bool resume_pending_ = false;
+  bool done_ = false;
+  std::optional<Error> error_;
+  FetchResult result_;
+};
+
+Event Fetch::event(Event::Kind kind) const {
+  Event e;
+  e.kind = kind;
+  e.name = name_;
+  e.info_hash = ih_;
+  e.progress = last_;
+  return e;
+}
+
+Error Fetch::fail(Error e) {
+  if (!error_) error_ = e;
+  return e;
+}
+
+Status Fetch::prepare() {
+  MS_ASSIGN_OR_RETURN(atp_, params_from_source(o_.source));
+  ih_ = info_hash_hex(atp_.ti ? atp_.ti->info_hashes() : atp_.info_hashes);
+  partial_root_ = o_.out_dir / ".modelswarm-partial";
+  staging_ = partial_root_ / ih_;
+  resume_path_ = partial_root_ / (ih_ + ".resume");
+  std::error_code ec;
+  fs::create_directories(staging_, ec);
+  if (ec) return Error::io(staging_.string() + ": cannot create: " + ec.message());
+
+  if (fs::exists(resume_path_, ec)) {
+    auto resumed = load_resume_file(resume_path_);
+    if (resumed.ok() && info_hash_hex(resumed->info_hashes) == ih_) {
+      lt::add_torrent_params r = std::move(resumed).value();
+      if (atp_.ti) r.ti = atp_.ti;  // the .torrent carries the piece layers
+      for (auto& u : atp_.url_seeds) r.url_seeds.push_back(u);
+      for (auto& t : atp_.trackers) r.trackers.push_back(t);
+      r.tracker_tiers.clear();
+      atp_ = std::move(r);
+    }
+  }
+  for (const auto& u : o_.web_seeds) atp_.url_seeds.push_back(u);
+  atp_.save_path = staging_.string();
+  // Nothing but the two signed files may be downloaded before the manifest is checked: every
+  // file starts at priority 0, whatever an earlier run's resume data said.
+  atp_.file_priorities.clear();
+  atp_.flags |= lt::torrent_flags::default_dont_download;
+  atp_.flags &= ~(lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode |
+                  lt::torrent_flags::super_seeding);
+  s_.apply_common(atp_);
+  if (atp_.flags & lt::torrent_flags::super_seeding)
+    atp_.flags &= ~lt::torrent_flags::super_seeding;
+  lt::error_code lec;
+  h_ = s_.ses->add_torrent(atp_, lec);
+  if (lec) return Error::network(o_.source + ": cannot add torrent: " + lec.message());
+  s_.connect_explicit_peers(h_);
+  // A run that was killed leaves pieces in the staging files that its last resume data may not
+  // list yet: hash what is on disk rather than fetch those pieces again.
+  bool staged = false;
+  for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    staged = staged || it->is_regular_file();
+  if (staged && h_.torrent_file()) h_.force_recheck();
+  if (h_.torrent_file()) return on_metadata();
+  name_ = atp_.name;
+  s_.emit(event(Event::Kind::added));
+  return Status::success();
+}
+
+Status Fetch::on_metadata() {
+  if (ti_) return Status::success();
+  ti_ = h_.torrent_file();
+  if (!ti_) return Error::internal("metadata alert without metadata");
+  name_ = ti_->name();
+  if (Status st = validate_release_name(name_); !st.ok())
+    return Error::format("torrent name '" + name_ + "': " + st.error().message);
+  fs::path final_dir = o_.out_dir / name_;
+  std::error_code ec;
+  if (fs::exists(final_dir, ec))
+    return Error::invalid_argument(final_dir.string() +
+                                   ": already exists; remove it or fetch into another -o DIR");
+  const lt::file_storage& files = ti_->files();
+  const std::string prefix = name_ + "/";
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    full_size_ += files.file_size(i);
+    std::string path = files.file_path(i, "");
+    for (char& c : path)
+      if (c == '\\') c = '/';
+    MetaFile* m = path == prefix + std::string(kManifestPath)    ? &manifest_file_
+                  : path == prefix + std::string(kSignaturePath) ? &signature_file_
+                                                                 : nullptr;
+    if (!m) continue;
+    m->index = i;
+    m->size = files.file_size(i);
+  }
+  if (manifest_file_.index < lt::file_index_t{0} || signature_file_.index < lt::file_index_t{0})
+    return Error::content(o_.source + ": the torrent has no " + std::string(kManifestPath) +
+                          " and " + std::string(kSignaturePath) + "; refusing to download it");
+  if (manifest_file_.size > static_cast<std::int64_t>(kMaxManifestBytes) ||
+      signature_file_.size > (1 << 16) || signature_file_.size == 0 || manifest_file_.size == 0)
+    return Error::content(o_.source + ": manifest or signature has an implausible size");
+  for (MetaFile* m : {&manifest_file_, &signature_file_}) {
+    lt::peer_request first = files.map_file(m->index, 0, 1);
+    lt::peer_request last = files.map_file(m->index, m->size - 1, 1);
+    for (lt::piece_index_t p = first.piece; p <= last.piece; ++p) m->pieces.insert(p);
+  }
+  std::vector<lt::download_priority_t> prio(static_cast<size_t>(files.num_files()),
+                                            lt::dont_download);
+  prio[static_cast<size_t>(static_cast<int>(manifest_file_.index))] = lt::top_priority;
+  prio[static_cast<size_t>(static_cast<int>(signature_file_.index))] = lt::top_priority;
+  h_.prioritize_files(prio);
+  stage_ = Stage::manifest;
+  Event e = event(Event::Kind::metadata);
+  e.dir = (o_.out_dir / name_).string();
+  s_.emit(e);
+  return Status::success();
+}
+
+Status Fetch::maybe_read_manifest() {
+  if (stage_ != Stage::manifest || manifest_file_.requested) return Status::success();
+  for (const MetaFile* m : {&manifest_file_, &signature_file_})
+    for (lt::piece_index_t p : m->pieces)
+      if (!h_.have_piece(p)) return Status::success();
+  for (MetaFile* m : {&manifest_file_, &signature_file_}) {
+    m->requested = true;
+    for (lt::piece_index_t p : m->pieces) h_.read_piece(p);
+  }
+  return Status::success();
+}
+
+Status Fetch::on_read_piece(const lt::read_piece_alert& a) {
+  if (a.error)
+    return Error::io(staging_.string() + ": cannot read back piece " +
+                     std::to_string(static_cast<int>(a.piece)) + ": " + a.error.message());
+  const lt::file_storage& files = ti_->files();
+  for (MetaFile* m : {&manifest_file_, &signature_file_}) {
+    if (!m->pieces.count(a.piece)) continue;
+    // v2 torrents align every file to a piece boundary, so the file's bytes are the pieces'
+    // bytes in order, cut to the file size. Pieces arrive in any order: place by offset.
+    lt::peer_request first = files.map_file(m->index, 0, 1);
+    std::int64_t file_off = static_cast<std::int64_t>(static_cast<int>(a.piece) -
+                                                      static_cast<int>(first.piece)) *
+                                ti_->piece_length() - first.start;
+    if (m->bytes.size() != static_cast<size_t>(m->size)) m->bytes.assign(static_cast<size_t>(m->size), '\0');
+    std::int64_t from = std::max<std::int64_t>(0, -file_off);
+    std::int64_t to = std::min<std::int64_t>(a.size, m->size - file_off);
+    if (to > from)
+      std::memcpy(m->bytes.data() + file_off + from, a.buffer.get() + from,
+                  static_cast<size_t>(to - from));
+    m->pieces.erase(a.piece);
+  }
+  if (manifest_file_.requested && manifest_file_.pieces.empty() && signature_file_.pieces.empty())
+    return on_manifest_ready();
+  return Status::success();
+}
+
+Status Fetch::on_manifest_ready() {
+  MS_ASSIGN_OR_RETURN(GateResult gate,
+                      check_release_metadata(manifest_file_.bytes, signature_file_.bytes,
+                                             o_.trusted_keys, KeyPolicy::strict, *ti_, o_.source));
+  manifest_ = std::move(gate.manifest);
+  if (manifest_->name != name_)
+    return Error::content(o_.source + ": torrent name '" + name_ + "' differs from the manifest's '" +
+                          manifest_->name + "'");
+  Event e = event(Event::Kind::manifest_verified);
+  e.message = manifest_->publisher.public_key;
+  s_.emit(e);
+  std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
+                                            lt::default_priority);
+  h_.prioritize_files(prio);
+  stage_ = Stage::downloading;
+  return Status::success();
+}
+
+void Fetch::maybe_start_verify(const lt::torrent_status& st) {
+  // total_wanted lags behind prioritize_files(); only trust is_finished once it covers all.
+  if (stage_ != Stage::downloading || !st.is_finished || st.total_wanted < full_size_ ||
+      st.total_wanted_done < st.total_wanted)
+    return;
+  stage_ = Stage::flushing;
+  tally_.sample(h_);  // before the connections close: a fast source can finish between ticks
+  h_.flush_cache();
+}
+
+Status Fetch::place_release() {
+  fs::path from = staging_ / name_;
+  fs::path to = o_.out_dir / name_;
+  // Seeders need the .torrent (with its piece layers) to serve a v2 torrent; keep it in place.
+  // The merkle trees libtorrent verified come with the resume data.
+  std::vector<char> torrent_bytes;
+  std::shared_ptr<lt::torrent_info> ti;
+  h_.save_resume_data(lt::torrent_handle::save_info_dict);
+  auto wait_until = Clock::now() + std::chrono::seconds(20);
+  std::optional<lt::add_torrent_params> rd_params;
+  while (!rd_params && Clock::now() < wait_until) {
+    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(100))) {
+      if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) rd_params = rd->params;
+      else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) wait_until = Clock::now();
+      else translate_common_alert(s_, a);
+    }
+  }
+  resume_pending_ = false;
+  if (!rd_params) return Error::internal(to.string() + ": libtorrent did not return the torrent's hashes");
+  ti = rd_params->ti;
+  try {
+    torrent_bytes = lt::write_torrent_file_buf(*rd_params, {});
+  } catch (const std::exception& ex) {
+    Event w = event(Event::Kind::warning);
+    w.message = to.string() + ": no release.torrent written (" + ex.what() + "); seed it from the original .torrent";
+    s_.emit(w);
+  }
+  lt::torrent_handle old = h_;
+  s_.ses->remove_torrent(old);
+  // Wait for libtorrent to close the files before renaming the directory.
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  bool removed = false;
+  while (!removed && Clock::now() < deadline) {
+    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(100))) {
+      if (lt::alert_cast<lt::torrent_removed_alert>(a)) removed = true;
+      else translate_common_alert(s_, a);
+    }
+  }
+  h_ = {};
+  if (!torrent_bytes.empty())
+    MS_TRY(write_file_atomic(from / std::string(kTorrentPath),
+                             std::string_view(torrent_bytes.data(), torrent_bytes.size())));
+  std::error_code ec;
+  if (fs::exists(to, ec))
+    return Error::io(to.string() + ": appeared while fetching; the verified release stays in " +
+                     from.string());
+  fs::rename(from, to, ec);
+  if (ec) return Error::io(to.string() + ": cannot move the verified release into place: " + ec.message());
+  fs::remove(resume_path_, ec);
+  fs::remove_all(staging_, ec);
+  fs::remove(partial_root_, ec);  // only when empty (other fetches may be staged there)
+
+  if (Status st = record_release_seen(*manifest_); !st.ok()) {
+    Event w = event(Event::Kind::warning);
+    w.message = st.error().message;
+    s_.emit(w);
+  }
+  result_.release_dir = to;
+  result_.name = name_;
+  result_.version = static_cast<std::int64_t>(manifest_->version);
+  result_.info_hash = ih_;
+  RegistryEntry entry;
+  entry.name = manifest_->name;
+  entry.version = manifest_->version;
+  entry.dir = fs::absolute(to);
+  entry.manifest = entry.dir / std::string(kManifestPath);
+  entry.info_hash = ih_;
+  entry.publisher_key = manifest_->publisher.public_key;
+  if (Status st = register_release(entry); !st.ok()) {
+    Event w = event(Event::Kind::warning);
+    w.message = st.error().message;
+    s_.emit(w);
+  }
+
+  if (o_.keep_seeding) {
+    lt::add_torrent_params seed;
+    seed.ti = ti;
+    seed.save_path = o_.out_dir.string();
+    s_.apply_common(seed);
+    seed.flags |= lt::torrent_flags::seed_mode;
+    lt::error_code lec;
+    h_ = s_.ses->add_torrent(seed, lec);
+    if (lec) return Error::network(to.string() + ": cannot seed: " + lec.message());
+    stage_ = Stage::seeding;
+  }
+  return Status::success();
+}
+
+void Fetch::save_resume_async() {
+  if (!h_.is_valid() || resume_pending_ || stage_ == Stage::seeding) return;
+  resume_pending_ = true;
+  h_.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::only_if_modified);
+}
+
+Status Fetch::handle_alert(lt::alert* a) {
+  if (translate_common_alert(s_, a)) return Status::success();
+  if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+    resume_pending_ = false;
+    if (stage_ != Stage::placing && stage_ != Stage::seeding) {
+      Status st = save_resume_file(resume_path_, rd->params);
+      if (!st.ok()) return st.error();
+    }
+  } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+    resume_pending_ = false;
+  } else if (lt::alert_cast<lt::metadata_received_alert>(a)) {
+    return on_metadata();
+  } else if (auto* rp = lt::alert_cast<lt::read_piece_alert>(a)) {
+    if (stage_ == Stage::manifest) return on_read_piece(*rp);
+  } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
+    tally_.add_block(*bf, ti_.get());
+  } else if (lt::alert_cast<lt::piece_finished_alert>(a)) {
+    return maybe_read_manifest();
+  } else if (lt::alert_cast<lt::cache_flushed_alert>(a)) {
+    if (stage_ == Stage::flushing) {
+      stage_ = Stage::verifying;
+      tick(true);
+      fs::path dir = staging_ / name_;
+      Manifest m = *manifest_;
+      verify_ = std::async(std::launch::async, [dir, m] { return check_chunks(dir, m); });
+    }
+  } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
+    std::string what = fe->filename();
+    if (fe->error == boost::system::errc::no_space_on_device)
+      return Error::io(what + ": disk full (" + fe->error.message() +
+                       "); free space and run the same fetch again to resume");
+    return Error::io(what + ": " + fe->error.message() + " (" + lt::operation_name(fe->op) + ")");
+  } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
+    return Error::io(te->filename() + std::string(": ") + te->error.message());
+  } else if (auto* md = lt::alert_cast<lt::metadata_failed_alert>(a)) {
+    return Error::network(o_.source + ": bad metadata from peers: " + md->error.message());
+  }
+  return Status::success();
+}
+
+void Fetch::tick(bool force) {
+  auto now = Clock::now();
+  if (!force && now < next_tick_) return;
+  next_tick_ = now + std::chrono::milliseconds(static_cast<int>(s_.settings.status_interval * 1000));
+  if (!h_.is_valid()) return;
+  lt::torrent_status st = h_.status();
+  tally_.sample(h_);
+  last_ = make_progress(st, stage_name(stage_));
+  result_.payload_downloaded = std::max(result_.payload_downloaded, st.total_payload_download);
+  s_.emit(event(Event::Kind::progress));
+  if (stage_ == Stage::manifest) (void)maybe_read_manifest();
+  maybe_start_verify(st);
+  if (now >= next_reconnect_) {
+    next_reconnect_ = now + kReconnectInterval;
+    if (st.num_peers < static_cast<int>(s_.explicit_peers.size())) s_.connect_explicit_peers(h_);
+  }
+  if (now >= next_resume_ && (stage_ == Stage::downloading || stage_ == Stage::manifest)) {
+    next_resume_ = now + kResumeInterval;
+    save_resume_async();
+  }
+}
+
+Result<FetchResult> Fetch::run() {
+  if (Status st = prepare(); !st.ok()) {
+    if (h_.is_valid()) s_.ses->remove_torrent(h_);
+    return st.error();
+  }
+  while (!done_ && !error_) {
+    if (stop_.load()) {
+      if (stage_ == Stage::seeding) done_ = true;  // --seed ends with a signal: success
+      else fail(Error::interrupted("fetch interrupted; run it again to resume"));
+      break;
+    }
+    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(100))) {
+      if (Status st = handle_alert(a); !st.ok()) {
+        fail(st.error());
+        break;
+      }
+    }
+    if (error_) break;
+    tick(false);
+    if (stage_ == Stage::verifying && verify_.valid() &&
+        verify_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      Status v = verify_.get();
+      if (!v.ok()) {
+        fail(v.error());
+        break;
+      }
+      stage_ = Stage::placing;
+      if (Status st = place_release(); !st.ok()) {
+        fail(st.error());
+        break;
+      }
+      Event d = event(Event::Kind::done);
+      d.dir = result_.release_dir.string();
+      d.peers = result_.peers = tally_.totals();
+      d.progress.payload_downloaded = result_.payload_downloaded;
+      s_.emit(d);
+      if (stage_ != Stage::seeding) done_ = true;
+    }
+  }
+  if (error_) {
+    if (h_.is_valid() && stage_ != Stage::seeding && stage_ != Stage::placing) {
+      if (verify_.valid()) verify_.wait();
+      tick(true);
+      if (ti_) {
+        h_.pause();
+        save_all_resume(s_, {h_}, [&](const lt::torrent_handle&) { return resume_path_; },
+                        lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache,
+                        nullptr);
+      }
+    }
+    Event e = event(Event::Kind::error);
+    e.error = *error_;
+    e.message = error_->message;
+    s_.emit(e);
+    if (h_.is_valid()) s_.ses->remove_torrent(h_);
+    return *error_;
+  }
+  if (h_.is_valid()) s_.ses->remove_torrent(h_);
+  return result_;
+}
+
+}  // namespace
+
+Result<FetchResult> fetch(Session& session, const FetchOptions& options,
+                          const std::atomic<bool>& stop) {
+  if (options.out_dir.empty()) return Error::invalid_argument("fetch: no output directory");
+  Fetch f(session.impl(), options, stop);
+  return f.run();
+}
+
+}  // namespace modelswarm::swarm

@@ -1,0 +1,173 @@
+// seed: many releases from one session, started without reading the model data.
+#include <map>
+
+#include "gate.hpp"
+#include "modelswarm/paths.hpp"
+#include "session_impl.hpp"
+#include "source.hpp"
+
+namespace modelswarm::swarm {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Seeded {
+  lt::torrent_handle handle;
+  std::string name, ih;
+  fs::path dir;
+  PeerTally tally;
+};
+
+// Checks one release directory and prepares its add_torrent_params (seed_mode).
+Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs::path& dir_in,
+                                               const SeedOptions& o, std::string* warning) {
+  std::error_code ec;
+  fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
+  if (ec || !fs::is_directory(dir)) return Error::io(dir_in.string() + ": not a directory");
+  fs::path torrent_path = dir / std::string(kTorrentPath);
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_torrent(torrent_path.string()));
+  MS_ASSIGN_OR_RETURN(std::string manifest, read_small_file(dir / std::string(kManifestPath), kMaxManifestBytes));
+  MS_ASSIGN_OR_RETURN(std::string sig, read_small_file(dir / std::string(kSignaturePath), 1 << 16));
+  MS_ASSIGN_OR_RETURN(GateResult gate, check_release_metadata(manifest, sig, o.trusted_keys,
+                                                              KeyPolicy::self_allowed, *atp.ti,
+                                                              torrent_path.string()));
+  *warning = gate.warning;
+
+  // The torrent's root is the release name; the directory may be called something else.
+  const lt::file_storage& files = atp.ti->files();
+  const std::string name = atp.ti->name();
+  const std::string dirname = dir.filename().string();
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    std::string path = files.file_path(i, "");
+    std::string rel = path.substr(std::min(path.size(), name.size() + 1));
+    fs::path on_disk = dir / rel;
+    auto size = fs::file_size(on_disk, ec);
+    if (ec) return Error::content(on_disk.string() + ": missing (" + ec.message() + ")");
+    if (static_cast<std::int64_t>(size) != files.file_size(i))
+      return Error::content(on_disk.string() + ": " + std::to_string(size) + " bytes, the torrent says " +
+                            std::to_string(files.file_size(i)));
+    if (dirname != name) atp.renamed_files[i] = dirname + "/" + rel;
+  }
+  atp.save_path = dir.parent_path().string();
+
+  if (!o.resume_dir.empty()) {
+    // Only totals are taken from earlier runs: what is on disk is described by the checks above.
+    auto old = load_resume_file(o.resume_dir / (info_hash_hex(atp.ti->info_hashes()) + ".resume"));
+    if (old.ok()) {
+      atp.total_uploaded = old->total_uploaded;
+      atp.total_downloaded = old->total_downloaded;
+      atp.active_time = old->active_time;
+      atp.seeding_time = old->seeding_time;
+    }
+  }
+  s.apply_common(atp);
+  // Each piece is hashed before its first upload, so seeding starts without reading the data.
+  atp.flags |= lt::torrent_flags::seed_mode;
+  return atp;
+}
+
+}  // namespace
+
+Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& stop) {
+  Session::Impl& s = session.impl();
+  if (o.release_dirs.empty()) return Error::invalid_argument("seed: no release directory given");
+  std::map<lt::torrent_handle, Seeded> seeded;
+  for (const fs::path& dir : o.release_dirs) {
+    std::string warning;
+    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning));
+    Seeded r;
+    r.name = atp.ti->name();
+    r.ih = info_hash_hex(atp.ti->info_hashes());
+    r.dir = dir;
+    for (const auto& [h, other] : seeded)
+      if (other.ih == r.ih) return Error::invalid_argument(dir.string() + ": same release as " + other.dir.string());
+    lt::error_code ec;
+    r.handle = s.ses->add_torrent(std::move(atp), ec);
+    if (ec) return Error::network(dir.string() + ": cannot add torrent: " + ec.message());
+    s.connect_explicit_peers(r.handle);
+    Event e;
+    e.kind = Event::Kind::added;
+    e.name = r.name;
+    e.info_hash = r.ih;
+    e.dir = dir.string();
+    s.emit(e);
+    if (!warning.empty()) {
+      e.kind = Event::Kind::warning;
+      e.message = warning;
+      s.emit(e);
+    }
+    seeded.emplace(r.handle, std::move(r));
+  }
+
+  auto next_tick = Clock::now();
+  auto next_reconnect = Clock::now() + std::chrono::seconds(3);
+  auto on_alert = [&](lt::alert* a) {
+    if (translate_common_alert(s, a)) return;
+    if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
+      Event e;
+      e.kind = Event::Kind::warning;
+      e.name = te->torrent_name();
+      e.message = te->filename() + std::string(": ") + te->error.message();
+      s.emit(e);
+    } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
+      Event e;
+      e.kind = Event::Kind::warning;
+      e.name = fe->torrent_name();
+      e.message = std::string(fe->filename()) + ": " + fe->error.message();
+      s.emit(e);
+    }
+  };
+  while (!stop.load()) {
+    for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(200))) on_alert(a);
+    auto now = Clock::now();
+    if (now >= next_tick) {
+      next_tick = now + std::chrono::milliseconds(static_cast<int>(s.settings.status_interval * 1000));
+      for (auto& [h, r] : seeded) {
+        lt::torrent_status st = h.status();
+        r.tally.sample(h);
+        Event e;
+        e.kind = Event::Kind::progress;
+        e.name = r.name;
+        e.info_hash = r.ih;
+        e.progress = make_progress(st, st.is_seeding ? "seeding" : "checking");
+        s.emit(e);
+      }
+    }
+    if (now >= next_reconnect) {
+      next_reconnect = now + std::chrono::seconds(3);
+      for (auto& [h, r] : seeded)
+        if (h.status().num_peers < static_cast<int>(s.explicit_peers.size())) s.connect_explicit_peers(h);
+    }
+  }
+
+  std::vector<lt::torrent_handle> handles;
+  for (auto& [h, r] : seeded) {
+    h.pause(lt::torrent_handle::graceful_pause);
+    handles.push_back(h);
+  }
+  if (!o.resume_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.resume_dir, ec);
+    save_all_resume(
+        s, handles,
+        [&](const lt::torrent_handle& h) {
+          auto it = seeded.find(h);
+          return o.resume_dir / ((it == seeded.end() ? std::string("unknown") : it->second.ih) + ".resume");
+        },
+        {}, on_alert);
+  }
+  for (auto& [h, r] : seeded) {
+    Event e;
+    e.kind = Event::Kind::stopped;
+    e.name = r.name;
+    e.info_hash = r.ih;
+    e.peers = r.tally.totals();
+    s.emit(e);
+  }
+  return Status::success();
+}
+
+}  // namespace modelswarm::swarm

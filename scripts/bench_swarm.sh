@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Swarm benchmarks on loopback, each against a baseline measured in the same run.
+#  1. one seeder -> one leecher of a SIZE_MB release, vs nginx -> curl of the same bytes;
+#     variants: disk back-end (posix/mmap), transport (tcp/uTP).
+#  2. fan-out: a seeder capped at UP_MB MiB/s, N leechers, FAN_MB release: time for the last
+#     leecher vs the ideal S/U (and N*S/U, what a server would need); variants of the seeding
+#     strategy.
+# Usage: scripts/bench_swarm.sh [build-dir]   (env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$here/build}
+ms=$build/cli/modelswarm
+SIZE_MB=${SIZE_MB:-1024}
+FAN_MB=${FAN_MB:-256}
+UP_MB=${UP_MB:-20}
+N=${N:-6}
+work=$(mktemp -d /tmp/modelswarm-bench-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export MODELSWARM_HOME=$work/home
+
+now() { date +%s.%N; }
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_listen() {  # file -> port
+  for _ in $(seq 1 300); do
+    if grep -q '"listening"' "$1" 2>/dev/null; then
+      grep -m1 '"listening"' "$1" | grep -o '"port":[0-9]*' | cut -d: -f2
+      return
+    fi
+    sleep 0.05
+  done
+  echo "no listening event in $1" >&2
+  exit 1
+}
+lan=(--json --profile lan --listen 127.0.0.1:0 --no-lsd --no-dht)
+
+"$ms" keygen -o "$work/key" --no-password >/dev/null
+
+make_release() {  # name size_mb piece -> dir
+  local dir=$work/pub/$1
+  mkdir -p "$dir"
+  head -c $(($2 * 1024 * 1024)) /dev/urandom > "$dir/model.bin"
+  "$ms" pack "$dir" --key "$work/key.key" --name "$1" --version 1 --piece-size "$3" >/dev/null
+  echo "$dir"
+}
+
+echo "== 1. one seeder -> one leecher, ${SIZE_MB} MiB, loopback"
+rel=$(make_release big "$SIZE_MB" 4M)
+bytes=$((SIZE_MB * 1024 * 1024))
+
+# Baseline: nginx -> curl of the same file, to a file on the same disk.
+nport=$(free_port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1;
+pid $work/nginx/nginx.pid; error_log $work/nginx/error.log;
+events { worker_connections 64; }
+http { access_log off; sendfile on; server { listen 127.0.0.1:$nport; root $work/pub; } }
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
+sleep 0.5
+rate() { python3 -c "print(f'{$1/($3-$2)/1e6:.0f}')"; }
+best_nginx=0
+for i in 1 2 3; do
+  rm -f "$work/curl.out"
+  t0=$(now); curl -s -o "$work/curl.out" "http://127.0.0.1:$nport/big/model.bin"; t1=$(now)
+  r=$(rate "$bytes" "$t0" "$t1"); echo "nginx -> curl run $i: $r MB/s"
+  [ "$r" -gt "$best_nginx" ] && best_nginx=$r
+done
+
+run_pair() {  # label seed-flags... -- fetch-flags...
+  local label=$1; shift
+  local sflags=() fflags=()
+  while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
+  fflags=("$@")
+  "$ms" seed "$rel" "${lan[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
+  local port; port=$(wait_listen "$work/seed.log")
+  rm -rf "$work/out"
+  local t0 t2
+  t0=$(now)
+  "$ms" fetch "$rel/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/out" \
+      --peer "127.0.0.1:$port" "${lan[@]}" "${fflags[@]}" > "$work/fetch.log" 2>&1
+  t2=$(now)
+  kill "$sp"; wait "$sp" 2>/dev/null || true
+  local total; total=$(rate "$bytes" "$t0" "$t2")
+  echo "$label: fetch (metadata + transfer + chunk verification) $total MB/s = $(python3 -c "print(f'{$total/$best_nginx:.2f}')") x nginx"
+}
+run_pair "lan profile (tcp, posix)" -- 
+run_pair "mmap disk I/O          " --disk-io mmap -- --disk-io mmap
+run_pair "tcp+uTP                " --transport both -- --transport both
+run_pair "internet profile (tcp+uTP, default buffers)" --profile internet --listen 127.0.0.1:0 -- --profile internet --listen 127.0.0.1:0
+
+echo
+echo "== 2. fan-out: seeder capped at ${UP_MB} MiB/s, ${N} leechers, ${FAN_MB} MiB"
+fan=$(make_release fan "$FAN_MB" 1M)
+ideal=$(python3 -c "print(f'{$FAN_MB/$UP_MB:.1f}')")
+echo "S/U = ${ideal} s; N*S/U = $(python3 -c "print(f'{$N*$FAN_MB/$UP_MB:.1f}')") s"
+run_fan() {  # label seed-flags...
+  local label=$1; shift
+  "$ms" seed "$fan" "${lan[@]}" --upload-limit "${UP_MB}M" --limit-local "$@" > "$work/fseed.log" 2>&1 & local sp=$!; pids+=($sp)
+  local port; port=$(wait_listen "$work/fseed.log")
+  local peers=(--peer "127.0.0.1:$port") lp=()
+  rm -rf "$work/fan-out"
+  local t0; t0=$(now)
+  for i in $(seq 1 "$N"); do
+    "$ms" fetch "$fan/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/fan-out/$i" \
+        "${lan[@]}" "${peers[@]}" > "$work/leech$i.log" 2>&1 & lp+=($!); pids+=($!)
+    peers+=(--peer "127.0.0.1:$(wait_listen "$work/leech$i.log")")
+  done
+  for p in "${lp[@]}"; do wait "$p"; done
+  local t1; t1=$(now)
+  kill -INT "$sp"; wait "$sp" 2>/dev/null || true
+  local up; up=$(python3 - "$work/fseed.log" <<'PY'
+import json,sys
+ev=[json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+print(max([e.get('uploaded',0) for e in ev if e.get('event')=='progress'] or [0]))
+PY
+)
+  python3 -c "
+t=$t1-$t0; s=$FAN_MB/$UP_MB
+print(f'$label: last leecher done in {t:.1f} s = {t/s:.2f} x S/U; seeder sent {$up/($FAN_MB*1048576):.2f} x S')"
+}
+run_fan "round-robin (default)"
+run_fan "fastest-upload       " --seed-choking fastest
+run_fan "anti-leech           " --seed-choking anti-leech
+run_fan "super-seeding        " --super-seed

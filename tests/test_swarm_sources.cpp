@@ -1,0 +1,164 @@
+// Where pieces come from: other leechers in a swarm, peers found through a real tracker
+// (opentracker), and an HTTP web seed (nginx) with and without peers.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <thread>
+
+#include "swarm_helpers.hpp"
+
+using namespace swarmtest;
+
+namespace {
+
+bool wait_port(int port, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(s);
+    if (ok) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+// nginx serving `root` on 127.0.0.1:port from a private prefix, in the foreground.
+struct Nginx {
+  int port = free_port();
+  std::unique_ptr<mstest::Background> proc;
+  Nginx(const fs::path& prefix, const fs::path& root) {
+    fs::create_directories(prefix / "logs");
+    mstest::write_file((prefix / "nginx.conf").string(),
+                       "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+                       "pid " + (prefix / "nginx.pid").string() + ";\n"
+                       "error_log " + (prefix / "logs" / "error.log").string() + ";\n"
+                       "events { worker_connections 256; }\n"
+                       "http {\n  access_log off;\n  sendfile on;\n"
+                       "  client_body_temp_path " + (prefix / "tmp").string() + ";\n"
+                       "  server { listen 127.0.0.1:" + std::to_string(port) + "; root " + root.string() + "; }\n}\n");
+    proc = std::make_unique<mstest::Background>(
+        std::vector<std::string>{"nginx", "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()},
+        (prefix / "run").string());
+    REQUIRE_MESSAGE(wait_port(port, 20s), proc->err());
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+};
+
+std::int64_t from_peer(const json& done, const std::string& peer_id) {
+  std::int64_t n = 0;
+  for (auto& p : done.value("peer_stats", json::array()))
+    if (p["peer_id"] == peer_id) n += p["downloaded"].get<std::int64_t>();
+  return n;
+}
+
+std::int64_t from_others(const json& done, const std::string& peer_id) {
+  std::int64_t n = 0;
+  for (auto& p : done.value("peer_stats", json::array()))
+    if (p["peer_id"] != peer_id) n += p["downloaded"].get<std::int64_t>();
+  return n;
+}
+
+std::int64_t from_endpoint_port(const json& done, int port) {
+  std::int64_t n = 0;
+  for (auto& p : done.value("peer_stats", json::array()))
+    if (p["endpoint"] == peer_arg(port)) n += p["downloaded"].get<std::int64_t>();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("swarm: a capped seeder and 4 leechers; every leecher gets pieces from the others") {
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "swarmed", .size = scaled(12 << 20), .piece_size = 64 << 10});
+  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "2M", "--limit-local"});
+  std::vector<Peer> leechers;
+  std::vector<std::string> peers{"--peer", peer_arg(seeder.port)};
+  for (int i = 0; i < 4; ++i) {
+    auto args = fetch_args(r.torrent.string(), r.public_key, tmp / ("out" + std::to_string(i)), peers);
+    leechers.push_back(start_peer(mstest::cli_argv(args), tmp / ("leech" + std::to_string(i))));
+    peers.push_back("--peer");
+    peers.push_back(peer_arg(leechers.back().port));
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto& l = leechers[static_cast<size_t>(i)];
+    INFO("leecher ", i, ": ", l.proc.err());
+    REQUIRE(l.proc.wait(180s) == 0);
+    auto done = events(l.proc.out(), "done");
+    REQUIRE(done.size() == 1);
+    std::int64_t seed_bytes = from_peer(done[0], seeder.peer_id);
+    std::int64_t other_bytes = from_others(done[0], seeder.peer_id);
+    MESSAGE("leecher ", i, ": ", seed_bytes, " B from the seeder, ", other_bytes, " B from other leechers");
+    CHECK(other_bytes > 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / ("out" + std::to_string(i)) / r.name / "model.bin"));
+  }
+}
+
+TEST_CASE("peers find each other only through a real tracker (opentracker; DHT and LSD off)") {
+  Home home;
+  mstest::TempDir tmp;
+  int tport = free_port();
+  std::string announce = "http://127.0.0.1:" + std::to_string(tport) + "/announce";
+  Release r = make_release(tmp / "pub", {.name = "tracked", .size = scaled(4 << 20)});
+  // Debian's opentracker only serves whitelisted info-hashes; libtorrent announces a v2 torrent
+  // under its SHA-256 info-hash truncated to 20 bytes. opentracker chroots to -d and drops to
+  // "nobody", so the list lives in a world-readable directory.
+  auto xt = r.magnet.find("urn:btmh:1220");
+  REQUIRE(xt != std::string::npos);
+  fs::path troot = tmp / "tracker";
+  fs::create_directories(troot);
+  fs::permissions(troot, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  mstest::write_file((troot / "whitelist").string(), r.magnet.substr(xt + 13, 40) + "\n");
+  fs::permissions(troot / "whitelist", fs::perms::owner_read | fs::perms::owner_write |
+                                           fs::perms::group_read | fs::perms::others_read);
+  mstest::Background tracker({"opentracker", "-i", "127.0.0.1", "-p", std::to_string(tport), "-P",
+                              std::to_string(tport), "-d", troot.string(), "-w", "whitelist"},
+                             (tmp / "tracker-log").string());
+  REQUIRE_MESSAGE(wait_port(tport, 20s), tracker.err());
+  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--tracker", announce});
+  std::this_thread::sleep_for(1500ms);  // the seeder's first announce
+  auto res = mstest::run_cli(fetch_args(r.magnet, r.public_key, tmp / "out", {"--tracker", announce}), 120s);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+  auto done = events(res.out, "done");
+  REQUIRE(done.size() == 1);
+  INFO(done[0].dump());
+  CHECK(from_peer(done[0], seeder.peer_id) > 0);
+}
+
+TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
+  Home home;
+  mstest::TempDir tmp;
+  Nginx nginx(tmp / "nginx", tmp / "pub");
+  Release r = make_release(tmp / "pub", {.name = "webseeded", .size = scaled(8 << 20), .web_seeds = {nginx.url()}});
+
+  SUBCASE("no peer online: everything from the web seed") {
+    auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out"), 120s);
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+    auto done = events(res.out, "done");
+    REQUIRE(done.size() == 1);
+    CHECK(from_endpoint_port(done[0], nginx.port) > static_cast<std::int64_t>(r.size / 2));
+  }
+  SUBCASE("a peer online too: both contribute") {
+    Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "1M", "--limit-local"});
+    auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out",
+                                          {"--peer", peer_arg(seeder.port)}), 120s);
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+    auto done = events(res.out, "done");
+    REQUIRE(done.size() == 1);
+    CHECK(from_endpoint_port(done[0], nginx.port) > 0);
+    CHECK(from_peer(done[0], seeder.peer_id) > 0);
+  }
+}
