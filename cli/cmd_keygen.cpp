@@ -13,6 +13,8 @@ class KeygenCommand : public Command {
         ->capture_default_str();
     app.add_flag("--no-password", no_password_, "Store the secret key unencrypted (automation)");
     app.add_option("--password-file", pw_.file, "Read the password from the first line of this file");
+    app.add_flag("--fast-kdf", fast_kdf_,
+                 "Encrypt with scrypt's interactive cost (16 MiB) instead of minisign's default (1 GiB)");
     app.add_flag("-f,--force", force_, "Overwrite existing key files");
   }
 
@@ -25,8 +27,9 @@ class KeygenCommand : public Command {
     }
     KeyPair kp = generate_key_pair();
     std::string sk_path = base_ + ".key", pk_path = base_ + ".pub";
-    if (password) note(g, "deriving the encryption key from the password (scrypt, about 1 GiB)...");
-    Status st = write_key_pair(sk_path, pk_path, kp, password, force_);
+    KdfLimits limits = fast_kdf_ ? kKdfInteractive : KdfLimits{};
+    if (password && !fast_kdf_) note(g, "deriving the encryption key from the password (scrypt, about 1 GiB)...");
+    Status st = write_key_pair(sk_path, pk_path, kp, password, force_, limits);
     if (password) wipe(*password);
     if (!st.ok()) return report_error(g, st.error());
     std::string pub = kp.public_key.to_base64();
@@ -46,6 +49,7 @@ class KeygenCommand : public Command {
   std::string base_ = "modelswarm";
   bool no_password_ = false;
   bool force_ = false;
+  bool fast_kdf_ = false;
   PasswordSource pw_;
 };
 

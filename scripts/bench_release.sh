@@ -23,26 +23,30 @@ mkdir -p "$work/rel"
 files=("$work"/rel/*.gguf)
 bytes=$(cat "${files[@]}" | wc -c)   # also warms the page cache
 
-now() { date +%s.%N; }
 rate() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
-best() {  # best of 3 runs of "$@", in seconds
-  local b=""
+# best of 3 runs of "$@": prints "wall_seconds cpu_seconds" of the fastest run.
+best() {
+  local b="" TIMEFORMAT='%R %U %S' line
   for _ in 1 2 3; do
-    local t0 t1; t0=$(now); "$@" >/dev/null; t1=$(now)
-    b=$(awk -v a="$b" -v t="$(awk -v x="$t0" -v y="$t1" 'BEGIN{print y-x}')" 'BEGIN { if (a == "" || t < a) print t; else print a }')
+    line=$( { time "$@" >/dev/null 2>&1; } 2>&1 )
+    b=$(awk -v a="$b" -v l="$line" 'BEGIN { split(l, t, " "); w = t[1]; c = t[2] + t[3];
+          if (a == "") { print w, c; exit } split(a, o, " "); if (w < o[1]) print w, c; else print a }')
   done
   echo "$b"
 }
 
-t_ssl=$(best openssl dgst -sha256 "${files[@]}")
-t_pack=$(best "$ms" pack "$work/rel" --key "$work/key.key" --name bench --version 1 -q)
-t_verify=$(best "$ms" verify "$work/rel" --trust "$work/key.pub" -q)
-t_full=$(best "$ms" verify "$work/rel" --trust "$work/key.pub" --full -q)
+load=$(cut -d' ' -f1 /proc/loadavg)
+read -r t_ssl c_ssl < <(best openssl dgst -sha256 "${files[@]}")
+read -r t_pack c_pack < <(best "$ms" pack "$work/rel" --key "$work/key.key" --name bench --version 1 -q)
+read -r t_verify c_verify < <(best "$ms" verify "$work/rel" --trust "$work/key.pub" -q)
+read -r t_full c_full < <(best "$ms" verify "$work/rel" --trust "$work/key.pub" --full -q)
 
 r_ssl=$(rate "$t_ssl"); r_pack=$(rate "$t_pack"); r_verify=$(rate "$t_verify"); r_full=$(rate "$t_full")
 ratio() { awk -v a="$1" -v b="$r_ssl" 'BEGIN { printf "%.2f", a / b }'; }
-echo "release: $bytes bytes in ${#files[@]} GGUF files, $(nproc) cores"
-printf '%-32s %8s MB/s\n' "openssl dgst -sha256 (1 thread)" "$r_ssl"
-printf '%-32s %8s MB/s  %sx openssl (target >= 0.6)\n' "modelswarm pack" "$r_pack" "$(ratio "$r_pack")"
-printf '%-32s %8s MB/s  %sx openssl (target >= 1.6)\n' "modelswarm verify" "$r_verify" "$(ratio "$r_verify")"
-printf '%-32s %8s MB/s  %sx openssl\n' "modelswarm verify --full" "$r_full" "$(ratio "$r_full")"
+# CPU seconds per GB: how much work each tool does per byte, independent of other load.
+cpg() { awk -v c="$1" -v b="$bytes" 'BEGIN { printf "%.2f", c / (b / 1e9) }'; }
+echo "release: $bytes bytes in ${#files[@]} GGUF files, $(nproc) cores, load average $load at start"
+printf '%-28s %6s MB/s                        %s CPU s/GB\n' "openssl dgst -sha256 (1 thr)" "$r_ssl" "$(cpg "$c_ssl")"
+printf '%-28s %6s MB/s  %sx openssl (>= 0.6)  %s CPU s/GB (3 hashes/byte)\n' "modelswarm pack" "$r_pack" "$(ratio "$r_pack")" "$(cpg "$c_pack")"
+printf '%-28s %6s MB/s  %sx openssl (>= 1.6)  %s CPU s/GB (1 hash/byte)\n' "modelswarm verify" "$r_verify" "$(ratio "$r_verify")" "$(cpg "$c_verify")"
+printf '%-28s %6s MB/s  %sx openssl           %s CPU s/GB (2 hashes/byte)\n' "modelswarm verify --full" "$r_full" "$(ratio "$r_full")" "$(cpg "$c_full")"

@@ -233,16 +233,6 @@ TEST_CASE("interop with the real minisign: keys and signatures both ways, encryp
     REQUIRE(sk.ok());
     CHECK(sk->public_key() == *pub);
   }
-  SUBCASE("an encrypted minisign key (password on stdin) decrypts in modelswarm") {
-    auto g = mstest::run({"minisign", "-G", "-p", p("e.pub"), "-s", p("e.key")}, std::chrono::seconds(120),
-                         "pw-123\npw-123\n");
-    REQUIRE(g.exit_code == 0);
-    auto text = mstest::read_file(p("e.key"));
-    CHECK(*secret_key_file_is_encrypted(text, "e.key"));
-    auto sk = parse_secret_key_file(text, "e.key", std::string("pw-123"));
-    REQUIRE(sk.ok());
-    CHECK(sk->public_key() == *parse_public_key_file(mstest::read_file(p("e.pub")), "e.pub"));
-  }
   SUBCASE("modelswarm keys and signatures work in minisign (unencrypted and encrypted)") {
     KeyPair kp = generate_key_pair();
     REQUIRE(write_key_pair(p("k.key"), p("k.pub"), kp, std::nullopt, false).ok());

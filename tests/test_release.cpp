@@ -10,6 +10,7 @@
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/minisign.hpp"
 #include "modelswarm/release.hpp"
+#include "modelswarm/safetensors_writer.hpp"
 #include "release_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -328,38 +329,82 @@ TEST_CASE("usage and key errors: missing flags, bad piece size, no password sour
 }
 
 TEST_CASE("minisign interop at the CLI: minisign keys pack, minisign signatures verify, encrypted keys both ways") {
+  // minisign -G encrypts with scrypt's sensitive cost (1 GiB, seconds): two such derivations.
   Packed p;
   auto t = [&](const char* n) { return (p.env.tmp / n).string(); };
-  // An encrypted key made by minisign (password on stdin) packs with MODELSWARM_PASSWORD.
-  auto g = mstest::run({"minisign", "-G", "-p", t("ms.pub"), "-s", t("ms.key")}, std::chrono::seconds(120),
-                       "pw-ms\npw-ms\n");
-  REQUIRE(g.exit_code == 0);
-  CHECK(run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"}).exit_code == 2);
-  setenv("MODELSWARM_PASSWORD", "wrong", 1);
-  CHECK(run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"}).exit_code == 3);
-  setenv("MODELSWARM_PASSWORD", "pw-ms", 1);
-  auto r = run_cli({"pack", p.dir.string(), "--key", t("ms.key"), "--name", "tiny-llama", "--version", "6"},
-                   std::chrono::seconds(120));
-  unsetenv("MODELSWARM_PASSWORD");
+  std::string manifest = (p.dir / modelswarm::kManifestPath).string();
+  auto pack_with = [&](const std::string& key, const std::string& version) {
+    return run_cli({"pack", p.dir.string(), "--key", key, "--name", "tiny-llama", "--version", version},
+                   std::chrono::seconds(180));
+  };
+  SUBCASE("an unencrypted minisign key packs, and minisign -S re-signs the manifest") {
+    REQUIRE(mstest::run({"minisign", "-G", "-W", "-p", t("w.pub"), "-s", t("w.key")}).exit_code == 0);
+    REQUIRE(pack_with(t("w.key"), "6").exit_code == 0);
+    CHECK(run_cli({"verify", p.dir.string(), "--trust", t("w.pub")}).exit_code == 0);
+    fs::remove(p.dir / modelswarm::kSignaturePath);
+    REQUIRE(mstest::run({"minisign", "-S", "-s", t("w.key"), "-m", manifest, "-t", "signed by minisign"}).exit_code == 0);
+    auto v = run_cli({"verify", p.dir.string(), "--trust", t("w.pub"), "--json"});
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
+    CHECK(json::parse(v.out)["trusted_comment"] == "signed by minisign");
+  }
+  SUBCASE("an encrypted minisign key (password on minisign's stdin) packs with MODELSWARM_PASSWORD") {
+    auto g = mstest::run({"minisign", "-G", "-p", t("ms.pub"), "-s", t("ms.key")}, std::chrono::seconds(180),
+                         "pw-ms\npw-ms\n");
+    REQUIRE(g.exit_code == 0);
+    auto nopw = pack_with(t("ms.key"), "6");  // stdin is not a terminal: no prompt, a usage error
+    CHECK(nopw.exit_code == 2);
+    CHECK(nopw.err.find("MODELSWARM_PASSWORD") != std::string::npos);
+    setenv("MODELSWARM_PASSWORD", "pw-ms", 1);
+    auto r = pack_with(t("ms.key"), "6");
+    unsetenv("MODELSWARM_PASSWORD");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(run_cli({"verify", p.dir.string(), "--trust", t("ms.pub")}).exit_code == 0);
+  }
+  SUBCASE("an encrypted modelswarm key (--password-file) packs, and signs in minisign") {
+    mstest::write_file(t("pwfile"), "pw-modelswarm\n");
+    auto kg = run_cli({"keygen", "-o", t("enc"), "--password-file", t("pwfile"), "--fast-kdf"});
+    REQUIRE(kg.exit_code == 0);
+    CHECK(pack_with(t("enc.key"), "6").exit_code == 2);  // encrypted: needs a password source
+    auto r = run_cli({"pack", p.dir.string(), "--key", t("enc.key"), "--password-file", t("pwfile"), "--name",
+                      "tiny-llama", "--version", "6"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(run_cli({"verify", p.dir.string(), "--trust", t("enc.pub")}).exit_code == 0);
+    auto s = mstest::run({"minisign", "-S", "-s", t("enc.key"), "-m", manifest, "-x", t("m.sig")},
+                         std::chrono::seconds(180), "pw-modelswarm\n");
+    REQUIRE(s.exit_code == 0);
+    CHECK(mstest::run({"minisign", "-V", "-p", t("enc.pub"), "-m", manifest, "-x", t("m.sig")}).exit_code == 0);
+  }
+}
+
+TEST_CASE("safetensors shards are chunked per tensor; a corrupt shard names the tensor") {
+  mstest::ReleaseEnv env;
+  std::string pub = env.keygen("k");
+  fs::path dir = env.tmp / "st";
+  fs::create_directories(dir);
+  for (int shard = 1; shard <= 2; ++shard) {
+    modelswarm::SafetensorsWriter w;
+    REQUIRE(w.add_tensor("layers." + std::to_string(shard) + ".w", "BF16", {4, 8}).ok());
+    REQUIRE(w.add_tensor("layers." + std::to_string(shard) + ".b", "F32", {3}).ok());
+    REQUIRE(w.begin(dir / ("model-0000" + std::to_string(shard) + "-of-00002.safetensors")).ok());
+    std::string data = mstest::random_data(4 * 8 * 2 + 3 * 4, static_cast<uint32_t>(shard));
+    REQUIRE(w.write_data(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size())).ok());
+    REQUIRE(w.finish().ok());
+  }
+  auto r = run_cli({"pack", dir.string(), "--key", env.key("k"), "--name", "st", "--version", "1"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(run_cli({"verify", p.dir.string(), "--trust", t("ms.pub")}).exit_code == 0);
-
-  // An encrypted key made by modelswarm signs in minisign; modelswarm verifies minisign's signature.
-  mstest::write_file(t("pwfile"), "pw-modelswarm\n");
-  auto kg = run_cli({"keygen", "-o", t("enc"), "--password-file", t("pwfile")}, std::chrono::seconds(120));
-  REQUIRE(kg.exit_code == 0);
-  std::string pub = kg.out.substr(0, kg.out.find('\n'));
-  std::string manifest = (p.dir / modelswarm::kManifestPath).string();
-  // The manifest names its publisher; re-pack with the new key first so publisher == signer.
-  REQUIRE(run_cli({"pack", p.dir.string(), "--key", t("enc.key"), "--password-file", t("pwfile"), "--name",
-                   "tiny-llama", "--version", "7"}, std::chrono::seconds(120)).exit_code == 0);
-  fs::remove(p.dir / modelswarm::kSignaturePath);
-  auto s = mstest::run({"minisign", "-S", "-s", t("enc.key"), "-m", manifest, "-t", "signed by minisign"},
-                       std::chrono::seconds(120), "pw-modelswarm\n");
-  REQUIRE(s.exit_code == 0);
-  auto v = run_cli({"verify", p.dir.string(), "--trust", pub, "--json"});
-  INFO(v.out << v.err);
-  CHECK(v.exit_code == 0);
-  CHECK(json::parse(v.out)["trusted_comment"] == "signed by minisign");
+  auto m = modelswarm::parse_manifest(mstest::read_file((dir / modelswarm::kManifestPath).string()));
+  REQUIRE(m.ok());
+  const auto& f = m->files[1];
+  CHECK(f.format == modelswarm::FileFormat::safetensors);
+  REQUIRE(f.chunks.size() == 3);
+  CHECK(f.chunks[1].name == "layers.2.w");  // declaration order = offset order
+  CHECK(*f.chunks[1].dtype == "BF16");
+  CHECK(*f.chunks[1].shape == std::vector<uint64_t>{4, 8});
+  flip_byte(dir / f.path, f.chunks[2].offset);
+  auto v = run_cli({"verify", dir.string(), "--trust", pub, "--json"});
+  CHECK(v.exit_code == 4);
+  CHECK(json::parse(v.out)["problems"][0]["chunk"] == "layers.2.b");
 }

@@ -1,7 +1,8 @@
 // Parallel hashing of many files in one plan: SHA-256 of arbitrary byte ranges (chunks, whole
-// files) and, optionally, the BitTorrent v2 leaf hashes of whole files. Files are memory-mapped
-// once; the work is split into jobs that all cores take from one queue, largest first, so a
-// release is hashed at close to (cores x single-thread SHA-256 speed).
+// files) and, optionally, the BitTorrent v2 leaf hashes of whole files. The work is split into
+// jobs that all cores take from one queue, largest first, so a release is hashed at close to
+// (cores x single-thread SHA-256 speed). Data is read with large preads (no mmap, so a file
+// truncated meanwhile is an error rather than SIGBUS).
 #pragma once
 
 #include <atomic>

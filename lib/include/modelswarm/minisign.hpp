@@ -78,6 +78,8 @@ struct KdfLimits {
   uint64_t opslimit = 33554432;
   uint64_t memlimit = 1073741824;
 };
+// libsodium's "interactive" limits (16 MiB, well under a second): for CI keys and small machines.
+inline constexpr KdfLimits kKdfInteractive{524288, 16777216};
 
 // Contents of a minisign secret key file. With a password the key is scrypt-encrypted
 // (kdf "Sc"); with nullopt it is stored unencrypted (kdf "\0\0", like `minisign -G -W`).

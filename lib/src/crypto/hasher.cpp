@@ -1,7 +1,6 @@
 #include "modelswarm/hasher.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -19,44 +19,42 @@ namespace modelswarm {
 
 namespace {
 
-// Read-only mapping of one file; unmapped on destruction.
-struct Mapping {
-  const uint8_t* data = nullptr;
-  uint64_t size = 0;
-  Mapping() = default;
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (data) ::munmap(const_cast<uint8_t*>(data), size);
+// An open file, closed on destruction. Data is read with pread into per-thread buffers rather
+// than memory-mapped: a file truncated while it is hashed then gives an error, not SIGBUS.
+struct OpenFile {
+  int fd = -1;
+  OpenFile() = default;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
   }
 };
 
-Status map_file(const std::filesystem::path& path, uint64_t expected, Mapping& m) {
+Status open_file(const std::filesystem::path& path, uint64_t expected, OpenFile& f) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Error::io(path.string() + ": cannot open: " + std::strerror(errno));
+  f.fd = fd;
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error::io(path.string() + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) != expected) {
-    ::close(fd);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error::io(path.string() + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) != expected)
     return Error::content(path.string() + ": size is " + std::to_string(st.st_size) +
                           " bytes, expected " + std::to_string(expected));
-  }
-  if (expected > 0) {
-    void* p = ::mmap(nullptr, expected, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-      std::string e = std::strerror(errno);
-      ::close(fd);
-      return Error::io(path.string() + ": mmap failed: " + e);
-    }
-    ::madvise(p, expected, MADV_WILLNEED);
-    m.data = static_cast<const uint8_t*>(p);
-    m.size = expected;
-  }
-  ::close(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return Status::success();
+}
+
+// Reads exactly `n` bytes at `off`; false on error or a file that shrank.
+bool read_exact(int fd, uint8_t* buf, uint64_t n, uint64_t off) {
+  while (n > 0) {
+    ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<uint64_t>(r);
+    off += static_cast<uint64_t>(r);
+  }
+  return true;
 }
 
 // A unit of work one thread does start to finish.
@@ -70,7 +68,7 @@ struct Job {
 };
 
 constexpr uint64_t kLeafJobLeaves = 256;       // 4 MiB of leaves per job
-constexpr uint64_t kSliceBytes = 1u << 20;     // progress/cancel granularity in long ranges
+constexpr uint64_t kSliceBytes = 1u << 20;     // read size and progress/cancel granularity
 
 }  // namespace
 
@@ -84,8 +82,8 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
       return Error::invalid_argument("hash plan: range outside its file");
   }
 
-  std::vector<Mapping> maps(nfiles);
-  for (size_t i = 0; i < nfiles; ++i) MS_TRY(map_file(plan.files[i], plan.expected_sizes[i], maps[i]));
+  std::vector<OpenFile> files(nfiles);
+  for (size_t i = 0; i < nfiles; ++i) MS_TRY(open_file(plan.files[i], plan.expected_sizes[i], files[i]));
 
   // Identical ranges (a non-model file's chunk is the whole file) are hashed once.
   std::map<std::tuple<uint32_t, uint64_t, uint64_t>, uint32_t> unique;
@@ -121,6 +119,14 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
   std::atomic<uint64_t> done{0};
   std::atomic<bool> cancelled{false};
   std::mutex progress_mu;
+  std::mutex error_mu;
+  std::optional<Error> read_error;
+  auto fail_read = [&](uint32_t file) {
+    std::lock_guard<std::mutex> lock(error_mu);
+    if (!read_error)
+      read_error = Error::content(plan.files[file].string() + ": read failed or the file shrank while being hashed");
+    cancelled = true;
+  };
 
   auto report = [&](uint64_t n) {
     uint64_t d = done.fetch_add(n) + n;
@@ -136,25 +142,29 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
 
   auto worker = [&] {
     Sha256 h;
+    std::vector<uint8_t> buf(kLeafJobLeaves * kMerkleBlockSize);
     for (;;) {
       size_t i = next.fetch_add(1);
       if (i >= jobs.size() || stop()) return;
       const Job& j = jobs[i];
-      const uint8_t* base = maps[j.file].data;
+      int fd = files[j.file].fd;
       if (j.kind == Job::range) {
         for (uint64_t pos = j.begin; pos < j.end; pos += kSliceBytes) {
           uint64_t n = std::min(kSliceBytes, j.end - pos);
-          h.update(base + pos, n);
+          if (!read_exact(fd, buf.data(), n, pos)) return fail_read(j.file);
+          h.update(buf.data(), n);
           report(n);
           if (stop()) return;
         }
         digests[j.slot] = h.finish();
       } else {
         uint64_t size = plan.expected_sizes[j.file];
+        uint64_t first = j.begin * kMerkleBlockSize;
+        if (!read_exact(fd, buf.data(), j.bytes, first)) return fail_read(j.file);
         auto& leaves = out.leaves[j.file];
         for (uint64_t b = j.begin; b < j.end; ++b) {
           uint64_t off = b * kMerkleBlockSize;
-          h.update(base + off, std::min(kMerkleBlockSize, size - off));
+          h.update(buf.data() + (off - first), std::min(kMerkleBlockSize, size - off));
           leaves[b] = h.finish();
         }
         report(j.bytes);
@@ -168,6 +178,7 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
   for (unsigned t = 1; t < nthreads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  if (read_error) return *read_error;
   if (cancelled) return Error::interrupted("hashing interrupted");
 
   out.range_digests.resize(plan.ranges.size());

@@ -1,0 +1,51 @@
+#include "infer_cli.hpp"
+
+#include <charconv>
+
+#include "modelswarm/kernels.hpp"
+
+namespace modelswarm::cli {
+
+namespace fs = std::filesystem;
+
+Result<fs::path> resolve_model(const std::string& arg, const Globals& g) {
+  fs::path p(arg);
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return Error::io(arg + ": no such file or directory");
+  if (!fs::is_directory(p, ec)) return p;
+  if (fs::exists(p / ".modelswarm" / "manifest.json", ec)) {
+    auto r = verify_release_cached(p, g);
+    if (!r.ok()) return r.error();
+  }
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(p, ec))
+    if (e.is_regular_file() && e.path().extension() == ".gguf") found.push_back(e.path());
+  if (ec) return Error::io(arg + ": cannot list: " + ec.message());
+  if (found.size() != 1)
+    return Error::invalid_argument(arg + ": expected exactly one .gguf file in the directory, found " +
+                                   std::to_string(found.size()));
+  return found.front();
+}
+
+Result<std::vector<int32_t>> parse_token_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ',' || text[i] == ' ' || text[i] == '\t' || text[i] == '\n') {
+      ++i;
+      continue;
+    }
+    int32_t v = 0;
+    auto [end, err] = std::from_chars(text.data() + i, text.data() + text.size(), v);
+    if (err != std::errc() || v < 0)
+      return Error::invalid_argument("--tokens: '" + text + "' is not a list of token ids");
+    ids.push_back(v);
+    i = static_cast<size_t>(end - text.data());
+  }
+  if (ids.empty()) return Error::invalid_argument("--tokens: no token ids given");
+  return ids;
+}
+
+Status select_kernel(const std::string& name) { return set_kernel_isa(name); }
+
+}  // namespace modelswarm::cli

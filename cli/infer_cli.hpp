@@ -1,0 +1,30 @@
+// Shared by the run, bench and eval commands: where the model file is (a file, a directory, or
+// a release directory that is verified first), token-id lists, and kernel selection.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "modelswarm/error.hpp"
+
+namespace modelswarm::cli {
+
+// A .gguf file as is; a directory holding exactly one .gguf file. A release directory
+// (.modelswarm/manifest.json) is verified first, unless it was verified before and no file
+// changed since (size and modification time of every file, and the manifest's bytes).
+Result<std::filesystem::path> resolve_model(const std::string& arg, const Globals& g);
+
+// Verifies a release directory with the user's trusted keys, skipping the work when a stamp in
+// state_dir()/verified/ says this exact state (manifest, signature, trusted keys, and the size
+// and modification time of every file) verified before.
+Status verify_release_cached(const std::filesystem::path& dir, const Globals& g);
+
+// "1,2,3" or "1 2 3".
+Result<std::vector<int32_t>> parse_token_ids(const std::string& text);
+
+// "auto", "scalar", "avx2", "avx512".
+Status select_kernel(const std::string& name);
+
+}  // namespace modelswarm::cli

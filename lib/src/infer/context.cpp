@@ -1,0 +1,203 @@
+// The forward pass. A batch of tokens goes through every layer together, so each weight matrix
+// is read once per batch (matmul) — once per token when decoding (matvec).
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "infer/attention.hpp"
+#include "infer/rope.hpp"
+#include "modelswarm/kernels.hpp"
+#include "modelswarm/quant.hpp"
+#include "modelswarm/thread_pool.hpp"
+
+namespace modelswarm {
+
+namespace {
+
+constexpr uint32_t kMaxBatch = 512;  // tokens per pass; longer prompts run in several passes
+
+MatrixView view(const WeightTensor& w) {
+  return MatrixView{w.type, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols),
+                    static_cast<size_t>(w.row_bytes)};
+}
+
+const float* f32(const WeightTensor& w) { return static_cast<const float*>(w.data); }
+
+}  // namespace
+
+struct Context::Impl {
+  std::shared_ptr<const Model> model;
+  const ModelConfig& c;
+  uint32_t n_ctx;
+  uint32_t n_past = 0;
+  std::unique_ptr<ThreadPool> pool;
+  uint32_t kv_dim, q_dim;
+  std::vector<uint16_t> k_cache, v_cache;  // [layer][pos][kv_dim], F16
+  // Scratch, sized for kMaxBatch tokens.
+  std::vector<float> x, xn, q, k, v, att, ffa, ffb, rope, logits;
+
+  Impl(std::shared_ptr<const Model> m, uint32_t ctx, uint32_t threads)
+      : model(std::move(m)), c(model->config()), n_ctx(ctx), pool(std::make_unique<ThreadPool>(threads)) {
+    kv_dim = c.n_head_kv * c.head_dim;
+    q_dim = c.n_head * c.head_dim;
+    k_cache.assign(size_t(c.n_layer) * n_ctx * kv_dim, 0);
+    v_cache.assign(size_t(c.n_layer) * n_ctx * kv_dim, 0);
+  }
+
+  void reserve(uint32_t n) {
+    auto grow = [](std::vector<float>& b, size_t size) {
+      if (b.size() < size) b.resize(size);
+    };
+    grow(x, size_t(n) * c.n_embd);
+    grow(xn, size_t(n) * c.n_embd);
+    grow(q, size_t(n) * q_dim);
+    grow(k, size_t(n) * kv_dim);
+    grow(v, size_t(n) * kv_dim);
+    grow(att, size_t(n) * q_dim);
+    grow(ffa, size_t(n) * c.n_ff);
+    grow(ffb, size_t(n) * c.n_ff);
+    grow(rope, size_t(n) * c.n_rot);
+  }
+
+  Status linear(const WeightTensor& w, const float* in, size_t in_stride, uint32_t n, float* out,
+                size_t out_stride) {
+    if (n == 1) return matvec(view(w), in, out, pool.get());
+    return matmul(view(w), in, n, in_stride, out, out_stride, pool.get());
+  }
+
+  void add_bias(const WeightTensor& b, float* y, uint32_t n, size_t dim) {
+    if (!b.present()) return;
+    for (uint32_t t = 0; t < n; ++t)
+      for (size_t i = 0; i < dim; ++i) y[t * dim + i] += f32(b)[i];
+  }
+
+  void norm(const float* in, const WeightTensor& w, float* out, uint32_t n) {
+    for (uint32_t t = 0; t < n; ++t)
+      rmsnorm_f32(in + size_t(t) * c.n_embd, f32(w), out + size_t(t) * c.n_embd, c.n_embd, c.rms_eps);
+  }
+
+  // One pass over `n` tokens at positions n_past..; logits for the last `n_out` of them.
+  Status forward(const int32_t* tokens, uint32_t n, uint32_t n_out, float* logits_out) {
+    const ModelWeights& W = model->weights();
+    const uint32_t E = c.n_embd;
+    const uint32_t p0 = n_past;
+    reserve(n);
+
+    for (uint32_t t = 0; t < n; ++t) {
+      const WeightTensor& e = W.token_embd;
+      MS_TRY(dequantize_row(e.type, static_cast<const uint8_t*>(e.data) + size_t(tokens[t]) * e.row_bytes,
+                            x.data() + size_t(t) * E, E));
+    }
+    const float* ff = W.rope_freqs.present() ? f32(W.rope_freqs) : nullptr;
+    for (uint32_t t = 0; t < n; ++t) infer::rope_cache(c, ff, p0 + t, rope.data() + size_t(t) * c.n_rot);
+
+    for (uint32_t il = 0; il < c.n_layer; ++il) {
+      const LayerWeights& L = W.layers[il];
+      norm(x.data(), L.attn_norm, xn.data(), n);
+      MS_TRY(linear(L.wq, xn.data(), E, n, q.data(), q_dim));
+      MS_TRY(linear(L.wk, xn.data(), E, n, k.data(), kv_dim));
+      MS_TRY(linear(L.wv, xn.data(), E, n, v.data(), kv_dim));
+      add_bias(L.bq, q.data(), n, q_dim);
+      add_bias(L.bk, k.data(), n, kv_dim);
+      add_bias(L.bv, v.data(), n, kv_dim);
+      for (uint32_t t = 0; t < n; ++t) {
+        const float* rc = rope.data() + size_t(t) * c.n_rot;
+        infer::rope_apply(q.data() + size_t(t) * q_dim, c.n_head, c.head_dim, c.n_rot, c.rope_mode, rc);
+        infer::rope_apply(k.data() + size_t(t) * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_mode, rc);
+      }
+      uint16_t* kc = k_cache.data() + size_t(il) * n_ctx * kv_dim;
+      uint16_t* vc = v_cache.data() + size_t(il) * n_ctx * kv_dim;
+      infer::store_f16(k.data(), kc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
+      infer::store_f16(v.data(), vc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
+
+      // Every (token, head) pair is independent; scratch is per chunk, sized for one pair.
+      const uint32_t group = c.n_head / c.n_head_kv;
+      const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+      pool->parallel_for(size_t(n) * c.n_head, 1, [&](size_t b, size_t e) {
+        thread_local std::vector<float> scratch_buf;
+        if (scratch_buf.size() < n_ctx + c.head_dim) scratch_buf.resize(n_ctx + c.head_dim);
+        float* scratch = scratch_buf.data();
+        for (size_t i = b; i < e; ++i) {
+          const uint32_t t = static_cast<uint32_t>(i / c.n_head), h = static_cast<uint32_t>(i % c.n_head);
+          const uint32_t kvh = h / group;
+          infer::AttendArgs a;
+          a.q = q.data() + size_t(t) * q_dim + size_t(h) * c.head_dim;
+          a.k = kc + size_t(kvh) * c.head_dim;
+          a.v = vc + size_t(kvh) * c.head_dim;
+          a.stride = kv_dim;
+          a.n_kv = p0 + t + 1;  // causal: positions up to the token's own
+          a.head_dim = c.head_dim;
+          a.scale = scale;
+          a.out = att.data() + size_t(t) * q_dim + size_t(h) * c.head_dim;
+          a.scratch = scratch;
+          infer::attend_head(a);
+        }
+      });
+      MS_TRY(linear(L.wo, att.data(), q_dim, n, xn.data(), E));
+      for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
+
+      norm(x.data(), L.ffn_norm, xn.data(), n);
+      MS_TRY(linear(L.ffn_gate, xn.data(), E, n, ffa.data(), c.n_ff));
+      MS_TRY(linear(L.ffn_up, xn.data(), E, n, ffb.data(), c.n_ff));
+      silu_mul_f32(ffa.data(), ffb.data(), ffa.data(), size_t(n) * c.n_ff);
+      MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), E));
+      for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
+    }
+
+    n_past += n;
+    if (n_out == 0) return Status::success();
+    const uint32_t first = n - n_out;
+    norm(x.data() + size_t(first) * E, W.output_norm, xn.data(), n_out);
+    MS_TRY(linear(W.output, xn.data(), E, n_out, logits_out, c.n_vocab));
+    return Status::success();
+  }
+};
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Context::~Context() = default;
+
+Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> model,
+                                                 const ContextOptions& options) {
+  if (!model) return Error::invalid_argument("no model");
+  const ModelConfig& c = model->config();
+  uint32_t n_ctx = options.n_ctx;
+  if (n_ctx == 0) n_ctx = std::min<uint32_t>(c.n_ctx_train ? c.n_ctx_train : 4096, 4096);
+  if (n_ctx > (1u << 20)) return Error::invalid_argument("context size " + std::to_string(n_ctx) + " is too large");
+  uint32_t threads = options.n_threads ? options.n_threads : std::max(1u, std::thread::hardware_concurrency());
+  if (threads > 1024) return Error::invalid_argument("too many threads");
+  return std::unique_ptr<Context>(new Context(std::make_unique<Impl>(std::move(model), n_ctx, threads)));
+}
+
+Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens, bool all_logits) {
+  Impl& m = *impl_;
+  if (tokens.empty()) return Error::invalid_argument("no tokens to evaluate");
+  for (int32_t t : tokens)
+    if (t < 0 || static_cast<uint32_t>(t) >= m.c.n_vocab)
+      return Error::invalid_argument("token id " + std::to_string(t) + " is out of range (vocabulary of " +
+                                     std::to_string(m.c.n_vocab) + ")");
+  if (tokens.size() > m.n_ctx - m.n_past)
+    return Error::invalid_argument("context is full (" + std::to_string(m.n_ctx) + " tokens)");
+  const size_t V = m.c.n_vocab;
+  m.logits.resize((all_logits ? tokens.size() : 1) * V);
+  for (size_t done = 0; done < tokens.size();) {
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(kMaxBatch, tokens.size() - done));
+    bool last = done + n == tokens.size();
+    uint32_t n_out = all_logits ? n : (last ? 1 : 0);
+    float* out = m.logits.data() + (all_logits ? done * V : 0);
+    Status s = m.forward(tokens.data() + done, n, n_out, out);
+    if (!s.ok()) return s.error();
+    done += n;
+  }
+  return std::span<const float>(m.logits);
+}
+
+uint32_t Context::n_past() const { return impl_->n_past; }
+uint32_t Context::n_ctx() const { return impl_->n_ctx; }
+uint32_t Context::n_threads() const { return impl_->pool->size(); }
+void Context::reset() { impl_->n_past = 0; }
+const Model& Context::model() const { return *impl_->model; }
+uint64_t Context::kv_cache_bytes() const {
+  return (impl_->k_cache.size() + impl_->v_cache.size()) * sizeof(uint16_t);
+}
+
+}  // namespace modelswarm

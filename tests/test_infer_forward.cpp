@@ -1,0 +1,192 @@
+// The forward pass against the reference implementation in infer_test_model.hpp, on small
+// random models: GQA, tied embeddings, qwen2 biases and NEOX RoPE, every weight type, RoPE
+// scaling; prefill (batched) and decode (one token at a time) paths; determinism; scalar vs SIMD.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "infer_test_model.hpp"
+#include "modelswarm/kernels.hpp"
+
+using namespace modelswarm;
+using mstest::TestModelSpec;
+
+namespace {
+
+bool sanitized() { return std::getenv("MODELSWARM_SANITIZED") != nullptr; }
+
+std::vector<int32_t> some_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = static_cast<int32_t>(rng() % n_vocab);
+  return t;
+}
+
+// Compares engine logits with the reference: close everywhere, and the same best token
+// wherever the reference's best is clear of the runner-up by more than twice the largest
+// difference seen at that position (most positions must be so).
+void check_logits(const float* got, const float* want, size_t n_pos, size_t V, float tol_rel) {
+  size_t decided = 0;
+  for (size_t p = 0; p < n_pos; ++p) {
+    const float* g = got + p * V;
+    const float* w = want + p * V;
+    float scale = 0, worst = 0;
+    for (size_t i = 0; i < V; ++i) scale = std::max(scale, std::abs(w[i]));
+    for (size_t i = 0; i < V; ++i) worst = std::max(worst, std::abs(g[i] - w[i]));
+    float tol = tol_rel * std::max(1.0f, scale);
+    INFO("position " << p << ": max |diff| " << worst << ", logit scale " << scale);
+    CHECK(worst <= tol);
+    std::vector<float> sorted(w, w + V);
+    std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+    if (sorted[0] - sorted[1] > 2 * worst) {
+      ++decided;
+      CHECK(argmax({g, V}) == argmax({w, V}));
+    }
+  }
+  CHECK(decided * 2 >= n_pos);  // the comparison of best tokens must not be vacuous
+}
+
+void check_model(const TestModelSpec& spec, float tol_rel) {
+  auto tm = mstest::make_test_model(spec);
+  const size_t n = sanitized() ? 6 : 12;
+  auto tokens = some_tokens(n, spec.n_vocab, spec.seed + 100);
+  auto want = mstest::reference_logits(tm, tokens);
+  const size_t V = spec.n_vocab;
+
+  auto ctx = Context::create(tm.model, ContextOptions{64, 2});
+  REQUIRE(ctx.ok());
+  SUBCASE("prefill: the whole prompt in one batch") {
+    auto got = (*ctx)->eval(tokens, true);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == n * V);
+    check_logits(got->data(), want.data(), n, V, tol_rel);
+  }
+  SUBCASE("decode: one token at a time") {
+    std::vector<float> got;
+    for (int32_t t : tokens) {
+      int32_t one[1] = {t};
+      auto r = (*ctx)->eval(one);
+      REQUIRE(r.ok());
+      got.insert(got.end(), r->begin(), r->end());
+    }
+    check_logits(got.data(), want.data(), n, V, tol_rel);
+  }
+  SUBCASE("a prompt split in two batches") {
+    std::vector<int32_t> a(tokens.begin(), tokens.begin() + n / 2), b(tokens.begin() + n / 2, tokens.end());
+    REQUIRE((*ctx)->eval(a).ok());
+    auto got = (*ctx)->eval(b, true);
+    REQUIRE(got.ok());
+    check_logits(got->data(), want.data() + (n / 2) * V, n - n / 2, V, tol_rel);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("llama, Q4_0 layers, Q6_K output, GQA 8:2") {
+  TestModelSpec s;
+  check_model(s, 2e-2f);
+}
+
+TEST_CASE("llama, Q8_0 layers, tied Q8_0 embeddings, no GQA") {
+  TestModelSpec s;
+  s.layer_type = GgmlType::Q8_0;
+  s.tied = true;
+  s.n_head_kv = 8;
+  s.seed = 2;
+  check_model(s, 2e-2f);
+}
+
+TEST_CASE("llama, Q4_K layers, F32 output, linear RoPE scaling and llama3 frequency factors") {
+  TestModelSpec s;
+  s.layer_type = GgmlType::Q4_K;
+  s.output_type = GgmlType::F32;
+  s.rope_freq_scale = 0.25f;
+  s.rope_factors = true;
+  s.seed = 3;
+  check_model(s, 2e-2f);
+}
+
+TEST_CASE("qwen2: q/k/v biases, NEOX RoPE, F16 layers, tied F16 embeddings, GQA 8:4") {
+  TestModelSpec s;
+  s.arch = Architecture::qwen2;
+  s.layer_type = GgmlType::F16;
+  s.embd_type = GgmlType::F16;
+  s.tied = true;
+  s.n_head_kv = 4;
+  s.seed = 4;
+  check_model(s, 2e-2f);
+}
+
+TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
+  TestModelSpec s;
+  s.arch = Architecture::qwen2;
+  s.layer_type = GgmlType::BF16;
+  s.embd_type = GgmlType::F32;
+  s.seed = 5;
+  check_model(s, 2e-2f);
+  s.layer_type = GgmlType::Q6_K;
+  s.seed = 6;
+  check_model(s, 2e-2f);
+  s.layer_type = GgmlType::F32;
+  s.seed = 7;
+  check_model(s, 2e-2f);
+}
+
+namespace {
+std::vector<int32_t> greedy(const std::shared_ptr<const Model>& m, const std::vector<int32_t>& prompt, int n) {
+  auto ctx = Context::create(m, ContextOptions{64, 2});
+  REQUIRE(ctx.ok());
+  GenerateOptions o;
+  o.n_predict = n;
+  o.sampling.temperature = 0;
+  o.stop_at_eos = false;
+  std::vector<int32_t> out;
+  auto st = generate(**ctx, prompt, o, [&](int32_t id, std::string_view) {
+    out.push_back(id);
+    return true;
+  });
+  REQUIRE(st.ok());
+  CHECK(st->generated_tokens == static_cast<uint32_t>(n));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("greedy generation is deterministic, and scalar and SIMD kernels agree") {
+  TestModelSpec s;
+  s.seed = 9;
+  auto tm = mstest::make_test_model(s);
+  auto prompt = some_tokens(5, s.n_vocab, 77);
+  const int n = sanitized() ? 6 : 16;
+  auto a = greedy(tm.model, prompt, n);
+  auto b = greedy(tm.model, prompt, n);
+  CHECK(a == b);
+  // The reference picks the same tokens.
+  std::vector<int32_t> seq = prompt;
+  seq.insert(seq.end(), a.begin(), a.end() - 1);
+  auto ref = mstest::reference_logits(tm, seq);
+  for (int i = 0; i < n; ++i)
+    CHECK(argmax({ref.data() + (prompt.size() - 1 + i) * s.n_vocab, s.n_vocab}) == a[i]);
+
+  REQUIRE(set_kernel_isa("scalar").ok());
+  auto c = greedy(tm.model, prompt, n);
+  REQUIRE(set_kernel_isa("auto").ok());
+  CHECK(c == a);
+}
+
+TEST_CASE("bad calls: empty batch, token out of range, full context") {
+  TestModelSpec s;
+  s.n_layer = 1;
+  auto tm = mstest::make_test_model(s);
+  auto ctx = Context::create(tm.model, ContextOptions{4, 1});
+  REQUIRE(ctx.ok());
+  CHECK((*ctx)->eval(std::vector<int32_t>{}).error().code == ErrorCode::invalid_argument);
+  CHECK(!(*ctx)->eval(std::vector<int32_t>{static_cast<int32_t>(s.n_vocab)}).ok());
+  CHECK(!(*ctx)->eval(std::vector<int32_t>{-1}).ok());
+  CHECK((*ctx)->eval(std::vector<int32_t>{1, 2, 3}).ok());
+  CHECK(!(*ctx)->eval(std::vector<int32_t>{1, 2}).ok());
+  CHECK((*ctx)->eval(std::vector<int32_t>{4}).ok());
+  CHECK((*ctx)->n_past() == 4);
+  (*ctx)->reset();
+  CHECK((*ctx)->n_past() == 0);
+}
