@@ -126,7 +126,8 @@ TEST_CASE("matvec: every ISA equals the scalar reference, for every type and man
   for (GgmlType t : kTypes) {
     for (size_t cols : shapes_for(t)) {
       for (size_t rows : {size_t(1), size_t(5), size_t(37)}) {
-        auto m = random_matrix(t, rows, cols, rng, rows == 5 ? 6 : 0);
+        // A padded row stride (rows == 5): rows need not be packed back to back.
+        auto m = random_matrix(t, rows, cols, rng, rows == 5 ? 8 : 0);
         auto x = gaussian(cols, rng);
         REQUIRE(set_kernel_isa("scalar").ok());
         std::vector<float> ref(rows);
@@ -204,6 +205,11 @@ TEST_CASE("matvec and matmul refuse malformed matrices") {
   auto st = matmul(w, x.data(), 1, 256, y.data(), 2, nullptr);
   REQUIRE(!st.ok());
   CHECK(st.error().message.find("stride") != std::string::npos);
+  std::vector<float> f32(64);
+  w = {GgmlType::F32, reinterpret_cast<uint8_t*>(f32.data()) + 2, 2, 8, 32};
+  auto mis = matvec(w, x.data(), y.data(), nullptr);
+  REQUIRE(!mis.ok());
+  CHECK(mis.error().message.find("aligned") != std::string::npos);
   CHECK(!matmul_supported(GgmlType::Q2_K));
   CHECK(matmul_supported(GgmlType::Q6_K));
 }

@@ -44,6 +44,14 @@ Status check_matrix(const MatrixView& w, const char* what) {
   }
   if (w.rows > 0 && w.data == nullptr)
     return Error::invalid_argument(std::string(what) + ": weight data is missing");
+  // Float rows are read as floats / halves: they must sit on their element size (GGUF aligns
+  // tensor data to 32 bytes). Block formats only need byte alignment.
+  const size_t elem = w.type == GgmlType::F32                                ? 4
+                      : (w.type == GgmlType::F16 || w.type == GgmlType::BF16) ? 2
+                                                                              : 1;
+  if (reinterpret_cast<uintptr_t>(w.data) % elem != 0 || (w.rows > 1 && w.row_bytes % elem != 0))
+    return Error::invalid_argument(std::string(what) + ": " + std::to_string(elem) +
+                                   "-byte elements are not aligned to their size");
   return Status::success();
 }
 
