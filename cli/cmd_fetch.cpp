@@ -13,6 +13,7 @@ class FetchCommand : public Command {
     app.add_option("-o,--output", out_, "Directory that receives the release (as DIR/NAME)")->required();
     app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");
     app.add_option("--web-seed", web_seeds_, "Extra HTTP source (BEP 19 URL; needs a .torrent source)");
+    app.add_flag("--no-reuse", no_reuse_, "Do not copy chunks from releases already on this machine");
     flags_.add_to(app);
   }
 
@@ -29,6 +30,7 @@ class FetchCommand : public Command {
     o.out_dir = out_;
     o.keep_seeding = seed_;
     o.web_seeds = web_seeds_;
+    o.reuse = !no_reuse_;
     auto r = swarm::fetch(**session, o, g_interrupted);
     printer.finish();
     if (!r.ok()) return report_error(g, r.error());
@@ -41,6 +43,7 @@ class FetchCommand : public Command {
   std::vector<std::string> trust_;
   std::string out_;
   bool seed_ = false;
+  bool no_reuse_ = false;
   std::vector<std::string> web_seeds_;
   SwarmFlags flags_;
 };

@@ -1,5 +1,6 @@
 // modelswarm pack: sign a release directory and describe it with a BitTorrent v2 torrent.
 #include "command.hpp"
+#include "modelswarm/registry.hpp"
 #include "modelswarm/release.hpp"
 #include "password.hpp"
 #include "progress.hpp"
@@ -62,6 +63,9 @@ class PackCommand : public Command {
     auto r = pack_release(path_, o);
     line.finish();
     if (!r.ok()) return report_error(g, r.error());
+    // Later fetches reuse its chunks; a registry failure does not undo a good pack.
+    if (Status st = register_release_dir(r->release_dir, r->manifest); !st.ok())
+      note(g, "modelswarm: warning: not registered: " + st.error().message);
     if (g.json) {
       print_json({{"magnet", r->magnet},
                   {"info_hash_v2", r->info_hash_v2},

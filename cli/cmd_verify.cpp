@@ -1,6 +1,7 @@
 // modelswarm verify: offline proof that a release directory is exactly what a trusted
 // publisher signed.
 #include "command.hpp"
+#include "modelswarm/registry.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/trust.hpp"
 #include "progress.hpp"
@@ -41,6 +42,10 @@ class VerifyCommand : public Command {
     if (!r.ok()) return report_error(g, r.error());
     const Manifest& m = r->verified.manifest;
     int code = r->ok() ? kExitOk : kExitContent;
+    if (r->ok()) {
+      if (Status st = register_release_dir(dir_, m); !st.ok())
+        note(g, "modelswarm: warning: not registered: " + st.error().message);
+    }
     if (g.json) {
       nlohmann::json problems = nlohmann::json::array();
       for (const auto& p : r->content.problems) {

@@ -100,8 +100,16 @@ nlohmann::json EventPrinter::to_json(const Event& e) {
       j["peers"] = p.peers;
       j["seeds"] = p.seeds;
       j["eta"] = p.eta_seconds;
+      j["reused"] = p.reused;
       break;
     }
+    case Event::Kind::reused:
+      j["bytes_reused"] = e.reuse.bytes_reused;
+      j["bytes_reflinked"] = e.reuse.bytes_reflinked;
+      j["chunks_reused"] = e.reuse.chunks_reused;
+      j["chunks_rejected"] = e.reuse.chunks_rejected;
+      j["expected_download"] = e.reuse.expected_download;
+      break;
     default: break;
   }
   if (!e.peers.empty()) {
@@ -187,7 +195,16 @@ void EventPrinter::operator()(const Event& e) {
     case Event::Kind::manifest_verified: line = e.name + ": manifest signed by " + e.message + " verified"; break;
     case Event::Kind::peer_banned: line = "banned peer " + e.message + " (sent bad data)"; break;
     case Event::Kind::warning: line = "warning: " + (e.name.empty() ? "" : e.name + ": ") + e.message; break;
-    case Event::Kind::done: line = e.name + ": verified release in " + e.dir; break;
+    case Event::Kind::reused:
+      line = e.name + ": reused " + human_bytes(static_cast<double>(e.reuse.bytes_reused)) +
+             " from local releases, about " + human_bytes(static_cast<double>(e.reuse.expected_download)) +
+             " left to download (" + e.message + ")";
+      break;
+    case Event::Kind::done:
+      line = e.name + ": verified release in " + e.dir + " (reused " +
+             human_bytes(static_cast<double>(e.progress.reused)) + ", downloaded " +
+             human_bytes(static_cast<double>(e.progress.payload_downloaded)) + ")";
+      break;
     default: return;  // errors are reported by the command; hash failures are noisy
   }
   if (line_open_) finish();

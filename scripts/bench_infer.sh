@@ -36,15 +36,20 @@ for type in ${BENCH_TYPES:-Q4_0 Q4_K}; do
 import json, sys
 r = json.load(open(sys.argv[1]))
 t, size = sys.argv[2], int(sys.argv[3])
-print(f"{t} (output Q6_K), {size/1e6:.0f} MB file, kernels {r['isa']}, {r['threads']} threads")
-print(f"  prefill  {r['prefill_tokens_per_s']:8.1f} tokens/s  ({r['prompt_tokens']} tokens in one batch)")
-print(f"  decode   {r['decode_tokens_per_s']:8.2f} tokens/s  ({r['gen_tokens']} tokens)")
-print(f"  weights read per token  {r['weight_bytes_per_token']/1e6:.1f} MB")
-print(f"  memory read bandwidth   {r['memory_read_bytes_per_s']/1e9:.2f} GB/s measured"
-      f" -> decode limit {r['decode_limit_tokens_per_s']:.2f} tokens/s")
-print(f"  decode / bandwidth limit  {100*r['decode_bandwidth_share']:5.1f} %   (target >= 80 %)")
-print(f"  prefill int8 {r['prefill_int8_ops_per_s']/1e9:.1f} Gop/s / peak {r['peak_int8_ops_per_s']/1e9:.1f} Gop/s"
-      f" = {100*r['prefill_peak_share']:5.1f} %   (target >= 50 %)")
+print(f"{t} (output Q6_K), {size/1e6:.0f} MB file, kernels {r['isa']}, {r['threads']} threads;"
+      f" {r['weight_bytes_per_token']/1e6:.1f} MB of weights read per token")
+print(f"  {'':34s}{'wall clock':>12s}{'CPU time':>12s}")
+def row(name, key, scale=1.0, fmt="{:12.2f}"):
+    v = r[key]
+    print(f"  {name:34s}" + fmt.format(v['wall'] * scale) + fmt.format(v['cpu'] * scale))
+row(f"prefill tokens/s ({r['prompt_tokens']} in one batch)", "prefill_tokens_per_s", fmt="{:12.1f}")
+row(f"decode tokens/s ({r['gen_tokens']} tokens)", "decode_tokens_per_s")
+row("memory read GB/s (measured)", "memory_read_bytes_per_s", 1e-9)
+row("decode limit tokens/s", "decode_limit_tokens_per_s")
+row("decode / bandwidth limit % (>=80)", "decode_bandwidth_share", 100, "{:12.1f}")
+row("prefill int8 Gop/s", "prefill_int8_ops_per_s", 1e-9, "{:12.1f}")
+row("peak int8 Gop/s (measured)", "peak_int8_ops_per_s", 1e-9, "{:12.1f}")
+row("prefill / int8 peak % (>=50)", "prefill_peak_share", 100, "{:12.1f}")
 PY
   rm -f "$model"
 done

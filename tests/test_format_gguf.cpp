@@ -169,6 +169,13 @@ TEST_CASE("counts that cannot fit in the file are refused before allocating") {
   Bytes arr = header(0, 1);
   arr.str("a").u32(9).u32(10).u64(1ull << 61);  // 2^61 u64 elements
   CHECK(message_of(parse(arr.b)).find("more than the file can hold") != std::string::npos);
+  CHECK(message_of(parse(header(0, 1 << 21).b)).find("over the limit") != std::string::npos);
+  Bytes capped = header(0, 1);
+  capped.str("a").u32(9).u32(8).u64(1ull << 25);
+  CHECK(message_of(parse(capped.b)).find("over the limit") != std::string::npos);
+  Bytes nested = header(0, 1);
+  nested.str("a").u32(9).u32(9).u64(1ull << 21);
+  CHECK(message_of(parse(nested.b)).find("over the limit") != std::string::npos);
   Bytes strs = header(0, 1);
   strs.str("a").u32(9).u32(8).u64(UINT64_MAX);
   CHECK(!parse(strs.b).ok());
@@ -269,6 +276,16 @@ TEST_CASE("tensor infos: dims, types, overflow, alignment, bounds and overlap") 
       },
       64));
   CHECK(message_of(bad_name).find("not valid UTF-8") != std::string::npos);
+}
+
+TEST_CASE("a file without tensors: the header is the whole file, padded or not") {
+  Bytes b = header(0, 1);
+  b.str("general.architecture").u32(8).str("llama");
+  auto r = parse(b.b);
+  REQUIRE(r.ok());
+  CHECK(r->data_offset == b.size());
+  b.pad_to(32);
+  CHECK(parse(b.b)->data_offset == b.size());
 }
 
 TEST_CASE("general.alignment moves the data section and tensor offsets") {

@@ -115,6 +115,9 @@ TEST_CASE("a corrupted source contributes nothing for its bad chunk; a second co
     }
     uint64_t need = modelswarm::bytes_to_download(p.v2.manifest, r->present, p.v2.piece_size);
     CHECK(need >= bad.size + file.chunks[0].size);
+    // Not one byte of the refused copy stays in the target, not even its intact parts.
+    for (const auto& c : file.chunks)
+      if (c.name == bad.name) CHECK(slice(staging / "model.gguf", c.offset, c.size) == std::string(c.size, '\0'));
   }
 
   SUBCASE("a second, intact release with the same tensor supplies it") {

@@ -32,7 +32,9 @@ bool wait_port(int port, std::chrono::seconds timeout) {
 struct Nginx {
   int port = free_port();
   std::unique_ptr<mstest::Background> proc;
-  Nginx(const fs::path& prefix, const fs::path& root) {
+  // limit_rate: an unthrottled loopback web seed finishes a small release before any peer is
+  // even connected, so a test that needs both sources to contribute must slow it down.
+  Nginx(const fs::path& prefix, const fs::path& root, const std::string& limit_rate = "0") {
     fs::create_directories(prefix / "logs");
     mstest::write_file((prefix / "nginx.conf").string(),
                        "daemon off;\nmaster_process off;\nworker_processes 1;\n"
@@ -41,7 +43,8 @@ struct Nginx {
                        "events { worker_connections 256; }\n"
                        "http {\n  access_log off;\n  sendfile on;\n"
                        "  client_body_temp_path " + (prefix / "tmp").string() + ";\n"
-                       "  server { listen 127.0.0.1:" + std::to_string(port) + "; root " + root.string() + "; }\n}\n");
+                       "  server { listen 127.0.0.1:" + std::to_string(port) + "; root " + root.string() +
+                           "; limit_rate " + limit_rate + "; }\n}\n");
     proc = std::make_unique<mstest::Background>(
         std::vector<std::string>{"nginx", "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()},
         (prefix / "run").string());
@@ -137,8 +140,8 @@ TEST_CASE("peers find each other only through a real tracker (opentracker; DHT a
 TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
   Home home;
   mstest::TempDir tmp;
-  Nginx nginx(tmp / "nginx", tmp / "pub");
-  Release r = make_release(tmp / "pub", {.name = "webseeded", .size = scaled(8 << 20), .web_seeds = {nginx.url()}});
+  Nginx nginx(tmp / "nginx", tmp / "pub", "1m");
+  Release r = make_release(tmp / "pub", {.name = "webseeded", .size = 8 << 20, .web_seeds = {nginx.url()}});
 
   SUBCASE("no peer online: everything from the web seed") {
     auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out"), 120s);

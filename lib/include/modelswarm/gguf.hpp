@@ -28,6 +28,12 @@ inline constexpr uint32_t kGgufMaxDims = 4;
 // Parser limits (hostile input): nesting depth of arrays, bytes of a key or tensor name.
 inline constexpr uint32_t kGgufMaxArrayDepth = 8;
 inline constexpr uint64_t kGgufMaxNameBytes = 65536;
+// Each in-memory entry costs several times its minimum file size (a string object is 32 bytes
+// for an 8-byte empty string), so counts are capped too; real files are far below these.
+inline constexpr uint64_t kGgufMaxTensors = 1 << 20;
+inline constexpr uint64_t kGgufMaxKeys = 1 << 20;
+inline constexpr uint64_t kGgufMaxStringArray = 1 << 24;  // vocabularies are ~10^5
+inline constexpr uint64_t kGgufMaxNestedArrays = 1 << 20;
 
 struct GgufTensorInfo {
   std::string name;           // valid UTF-8
@@ -44,7 +50,7 @@ struct GgufFile {
   uint32_t version = 3;
   uint64_t file_size = 0;
   uint32_t alignment = kGgufDefaultAlignment;  // general.alignment, a power of two
-  uint64_t data_offset = 0;                    // absolute start of the data section
+  uint64_t data_offset = 0;                    // absolute start of the data section (<= file_size)
   Metadata metadata;                           // every key, file order, with full types
   std::vector<GgufTensorInfo> tensors;         // file order
 

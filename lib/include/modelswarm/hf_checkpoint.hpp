@@ -113,13 +113,13 @@ class HfTensorReader {
 
   // Writes GGUF rows [row0, row0 + n) of `t` as `type` into `dst` (n * ggml_row_bytes(type,
   // t.cols) bytes), using up to `threads` threads (0: all cores). REQUIRES: t belongs to the
-  // checkpoint this reader was opened on; when t.permute_head_dim > 0, row0 and n are
-  // multiples of it (whole heads).
+  // checkpoint this reader was opened on.
   Status convert_rows(const HfTensor& t, GgmlType type, uint64_t row0, uint64_t n, void* dst,
                       unsigned threads = 0) const;
-  // Lets the kernel drop the source pages of `t` from this process (they stay in the page
-  // cache), so that resident memory does not grow with the input.
-  void release(const HfTensor& t) const;
+  // Lets the kernel drop the source pages of GGUF rows [row0, row0 + n) of `t` (default: all)
+  // from this process (they stay in the page cache), so that resident memory does not grow
+  // with the input. With permuted rows, only whole heads are released.
+  void release(const HfTensor& t, uint64_t row0 = 0, uint64_t n = UINT64_MAX) const;
 
   struct Impl;
 

@@ -1,21 +1,26 @@
-// The local registry of fetched releases, so that later commands (verify, run, seed, and reuse
-// by later fetches) can find them without being told where they are.
+// The local registry of releases packed, fetched or verified on this machine, so that later
+// commands (list, run, seed, and reuse by later fetches, see store.hpp) can find them without
+// being told where they are.
 //
 // Format: one JSON file per release, state_dir()/releases/<info-hash>.json, written atomically:
 //   {"format": "modelswarm.registry/1", "name": "...", "version": 3,
 //    "dir": "/abs/path/to/release", "manifest": "/abs/path/to/release/.modelswarm/manifest.json",
 //    "info_hash": "<hex>", "publisher": "RW...", "registered": "2026-01-01T00:00:00Z"}
-// Unknown keys are ignored when reading, so later versions may add fields.
+// Unknown keys are ignored when reading, so later versions may add fields. The id ("info_hash")
+// is the torrent's v2 info hash, or the SHA-256 of the manifest for a release without a torrent.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelswarm/error.hpp"
 
 namespace modelswarm {
+
+struct Manifest;
 
 struct RegistryEntry {
   std::string name;
@@ -33,5 +38,17 @@ std::filesystem::path registry_dir();
 Status register_release(RegistryEntry entry);
 // Every readable entry; unreadable files are skipped (they are reported in `problems`).
 Result<std::vector<RegistryEntry>> list_registered(std::vector<std::string>* problems = nullptr);
+
+// Registers the release in `dir` (which holds `m` as its manifest): the id is the v2 info hash of
+// DIR/.modelswarm/release.torrent when present, else the SHA-256 of the manifest file. A
+// directory holds one release: other entries for the same directory are removed.
+Status register_release_dir(const std::filesystem::path& dir, const Manifest& m);
+
+// Removes the entry with this id (the files stay). invalid_argument when there is none.
+Status forget_release(const std::string& info_hash);
+
+// Entries matching `selector`: an id or a prefix of at least 8 of its hex digits, a release
+// NAME, NAME@VERSION, or an existing directory (the release in it).
+Result<std::vector<RegistryEntry>> find_registered(std::string_view selector);
 
 }  // namespace modelswarm

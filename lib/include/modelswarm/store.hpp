@@ -25,6 +25,10 @@ struct ReuseSource {
   Manifest manifest;          // not trusted: only its chunk table is used, to find candidates
 };
 
+// Every registered release (registry.hpp) whose manifest can still be read. Entries whose
+// directory or manifest is gone are skipped and described in `problems` (one line each).
+Result<std::vector<ReuseSource>> registered_sources(std::vector<std::string>* problems = nullptr);
+
 struct ByteRange {
   uint64_t offset = 0;
   uint64_t size = 0;
@@ -59,13 +63,17 @@ struct ReuseReport {
 // A target file is created only when at least one of its chunks is available, and is given its
 // final size (created files are sparse until written).
 // Candidates are tried in order until one hashes correctly; chunks are processed in parallel,
-// largest first. Bytes that hash wrongly may be left in the target range (it is a staging
-// file, and the downloader checks every piece), but never count as reused.
+// largest first. A candidate that hashes wrongly is erased from the target range again (a hole,
+// or zeros), so no byte of it is used, even where a later piece check would accept it.
 // Errors: io (the target cannot be created or written), interrupted. An unreadable source is
 // a warning, not an error.
 Result<ReuseReport> reuse_chunks(const Manifest& target, const std::filesystem::path& target_dir,
                                  const std::vector<ReuseSource>& sources,
                                  const ReuseOptions& options = {});
+
+// reuse_chunks from registered_sources(); registry problems are added to the warnings.
+Result<ReuseReport> reuse_registered(const Manifest& target, const std::filesystem::path& target_dir,
+                                     const ReuseOptions& options = {});
 
 // Bytes a BitTorrent v2 download must still transfer: the sizes of all pieces (per file,
 // aligned to the file's start, the last one short) that are not wholly covered by `present`

@@ -74,6 +74,16 @@ struct Progress {
   int peers = 0;
   int seeds = 0;
   std::int64_t eta_seconds = -1;   // -1 when unknown
+  std::int64_t reused = 0;         // bytes copied from local releases instead of downloaded
+};
+
+// What fetch took from releases already on this machine (store.hpp), before downloading.
+struct ReuseStats {
+  std::int64_t bytes_reused = 0;
+  std::int64_t bytes_reflinked = 0;     // of those, shared extents rather than copies
+  std::int64_t chunks_reused = 0;
+  std::int64_t chunks_rejected = 0;     // a local copy did not hash right: downloaded instead
+  std::int64_t expected_download = 0;   // bytes in pieces not complete after reuse
 };
 
 // What this process exchanged with one remote peer (over all its connections).
@@ -91,6 +101,7 @@ struct Event {
     added,              // torrent added (name, info_hash, dir)
     metadata,           // magnet: metadata received from peers
     manifest_verified,  // signature and torrent/manifest match checked; message = publisher key
+    reused,             // local chunks copied into place (reuse; message: summary and warnings)
     progress,           // progress
     peer_banned,        // endpoint in message
     hash_failed,        // a piece failed its hash check (message: piece index)
@@ -107,6 +118,7 @@ struct Event {
   int port = 0;           // listening
   std::string peer_id;    // listening
   Progress progress;
+  ReuseStats reuse;       // reused
   std::vector<PeerStats> peers;
   std::optional<Error> error;
 };
@@ -159,6 +171,10 @@ struct SeedOptions {
 // piece before its first upload).
 Status seed(Session& session, const SeedOptions& options, const std::atomic<bool>& stop);
 
+// The info hash (hex; v2 when the source has one, else v1) that `source` (a magnet link or a
+// .torrent path, as FetchOptions::source) names, without contacting any peer.
+Result<std::string> source_info_hash(const std::string& source);
+
 // ---- fetch ----
 
 struct FetchOptions {
@@ -167,6 +183,8 @@ struct FetchOptions {
   std::filesystem::path out_dir;    // the release lands in out_dir/<name>
   bool keep_seeding = false;        // after success, seed until `stop`
   std::vector<std::string> web_seeds;  // extra BEP 19 URLs (need the .torrent, not a magnet)
+  // Copy chunks that registered releases hold before downloading (store.hpp).
+  bool reuse = true;
 };
 
 struct FetchResult {
@@ -175,12 +193,14 @@ struct FetchResult {
   std::int64_t version = 0;
   std::string info_hash;
   std::int64_t payload_downloaded = 0;  // this run
+  std::int64_t bytes_reused = 0;        // copied from local releases this run
   std::vector<PeerStats> peers;
 };
 
 // Fetches one release into options.out_dir/<name>:
 //   metadata (magnet) -> the two .modelswarm files only -> signature and torrent/manifest match
-//   -> model data -> libtorrent's merkle checks + the manifest's chunk SHA-256s -> one rename of
+//   -> chunks already on this machine copied into the staging files, libtorrent rechecks them
+//   -> the remaining model data -> libtorrent's merkle checks + the manifest's chunk SHA-256s -> one rename of
 //   the staging directory into place -> registry entry (see registry.hpp).
 // Staging: out_dir/.modelswarm-partial/<info-hash>/<name>/ with resume data beside it in
 // out_dir/.modelswarm-partial/<info-hash>.resume (saved every few seconds), so a killed fetch

@@ -129,12 +129,21 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
   return {};
 }
 
-void HfTensorReader::release(const HfTensor& t) const {
-  if (t.source < 0 || static_cast<size_t>(t.source) >= impl_->sources.size()) return;
+void HfTensorReader::release(const HfTensor& t, uint64_t row0, uint64_t n) const {
+  if (t.source < 0 || static_cast<size_t>(t.source) >= impl_->sources.size() || t.rows == 0) return;
   const TensorInfo& s = impl_->sources[t.source];
   const Mapping& m = impl_->maps[s.file_index];
+  n = std::min(n, t.rows - std::min(row0, t.rows));
+  if (t.permute_head_dim) {  // GGUF rows of whole heads come from the same heads' HF rows
+    const uint64_t h = t.permute_head_dim, end = (row0 + n) / h * h;
+    row0 = (row0 + h - 1) / h * h;
+    n = end > row0 ? end - row0 : 0;
+  }
+  const uint64_t src_rb = s.size / t.rows;
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t b = s.offset / page * page, e = std::min(m.size, (s.offset + s.size + page - 1) / page * page);
+  const uint64_t first = s.offset + row0 * src_rb, last = first + n * src_rb;
+  // Whole pages inside the range only: a neighbour's page may still be needed.
+  const uint64_t b = (first + page - 1) / page * page, e = std::min(m.size, last) / page * page;
   if (m.data && e > b) ::madvise(const_cast<uint8_t*>(m.data) + b, e - b, MADV_DONTNEED);
 }
 

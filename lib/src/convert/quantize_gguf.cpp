@@ -8,7 +8,7 @@
 namespace modelswarm {
 
 namespace {
-constexpr uint64_t kChunkBytes = 16u << 20;  // output bytes converted per step
+constexpr uint64_t kChunkBytes = 4u << 20;  // output bytes converted per step
 }  // namespace
 
 bool quantize_type_supported(GgmlType type) {
@@ -60,17 +60,19 @@ Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::fil
     const HfTensor& t = ck.tensors[i];
     const uint64_t rb = *ggml_row_bytes(types[i], t.cols);
     const uint64_t in_rb = t.source >= 0 ? ck.info.tensors[t.source].size / t.rows : 0;
-    const uint64_t chunk = std::max<uint64_t>(1, kChunkBytes / rb);
+    // Whole heads per chunk for permuted Q/K, so each chunk's source rows can be released.
+    const uint64_t unit = t.permute_head_dim ? t.permute_head_dim : 1;
+    const uint64_t chunk = std::max<uint64_t>(1, kChunkBytes / rb / unit) * unit;
     for (uint64_t r0 = 0; r0 < t.rows; r0 += chunk) {
       const uint64_t n = std::min(chunk, t.rows - r0);
       buf.resize(n * rb);
       MS_TRY(reader.convert_rows(t, types[i], r0, n, buf.data(), o.threads));
       MS_TRY(w.write_data(buf));
+      reader.release(t, r0, n);
       done += n * in_rb;
       if (o.progress && !o.progress(done, st.input_bytes))
         return Error::interrupted(out.string() + ": quantization cancelled");
     }
-    reader.release(t);
   }
   MS_TRY(w.finish());
   st.output_bytes = w.file_size();

@@ -44,6 +44,12 @@ class GgufParser {
     MS_TRY(r_.read_le(n_kv, "the metadata count"));
     // A key/value is at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at least
     // 8 + 4 + 4 + 8 bytes.
+    if (n_kv > kGgufMaxKeys)
+      return r_.format_error("metadata count " + std::to_string(n_kv) + " is over the limit of " +
+                             std::to_string(kGgufMaxKeys));
+    if (n_tensors > kGgufMaxTensors)
+      return r_.format_error("tensor count " + std::to_string(n_tensors) + " is over the limit of " +
+                             std::to_string(kGgufMaxTensors));
     if (n_kv > r_.remaining() / 13)
       return r_.format_error("metadata count " + std::to_string(n_kv) + " cannot fit in the file");
     if (n_tensors > r_.remaining() / 24)
@@ -84,6 +90,9 @@ class GgufParser {
 
     uint64_t header_end = r_.pos();
     f.data_offset = (header_end + f.alignment - 1) / f.alignment * f.alignment;
+    // Without tensors there is no data section, and writers may omit the final padding: the
+    // header is then the whole file.
+    if (f.tensors.empty()) f.data_offset = std::min(f.data_offset, f.file_size);
     MS_TRY(check_layout(f));
     return f;
   }
@@ -164,6 +173,13 @@ class GgufParser {
       return r_.format_error("array '" + format::printable_name(key) +
                              "' has unknown element type " + std::to_string(elem));
     auto et = static_cast<MetaType>(elem);
+    const uint64_t cap = et == MetaType::string  ? kGgufMaxStringArray
+                         : et == MetaType::array ? kGgufMaxNestedArrays
+                                                 : UINT64_MAX;
+    if (count > cap)
+      return r_.format_error("array '" + format::printable_name(key) + "' has " +
+                             std::to_string(count) + " elements, over the limit of " +
+                             std::to_string(cap) + " for arrays of " + meta_type_name(et));
     uint64_t min_elem = et == MetaType::string ? 8 : et == MetaType::array ? 12 : meta_type_size(et);
     if (count > r_.remaining() / min_elem)
       return r_.format_error("array '" + format::printable_name(key) + "' claims " +

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "modelswarm/store.hpp"
+#include "store/digest_hash.hpp"
 
 namespace modelswarm {
 
@@ -15,14 +16,6 @@ namespace {
 struct Ref {
   const ManifestFile* file;
   const Chunk* chunk;
-};
-
-struct DigestHash {
-  size_t operator()(const Sha256Digest& d) const {
-    size_t h;
-    std::memcpy(&h, d.data(), sizeof h);  // already uniformly distributed
-    return h;
-  }
 };
 
 std::vector<Ref> all_chunks(const Manifest& m) {
@@ -97,7 +90,7 @@ ReleaseDiff diff_manifests(const Manifest& a, const Manifest& b, uint64_t piece_
     a_paired[it->second[0]] = true;
   }
 
-  std::unordered_set<Sha256Digest, DigestHash> in_a;
+  std::unordered_set<Sha256Digest, store::DigestHash> in_a;
   for (const auto& r : ca) in_a.insert(r.chunk->sha256);
 
   using Kind = ChunkChange::Kind;

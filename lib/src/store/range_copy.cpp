@@ -1,5 +1,7 @@
 #include "store/range_copy.hpp"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -55,6 +57,19 @@ Status write_full(const RangeFile& dst, const uint8_t* p, size_t n, uint64_t off
     p += w;
     n -= static_cast<size_t>(w);
     off += static_cast<uint64_t>(w);
+  }
+  return Status::success();
+}
+
+Status erase_range(const RangeFile& dst, uint64_t off, uint64_t size, CopyContext& ctx) {
+  if (::fallocate(dst.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                  static_cast<off_t>(size)) == 0)
+    return Status::success();
+  std::fill(ctx.buffer.begin(), ctx.buffer.end(), 0);
+  for (uint64_t done = 0; done < size;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(ctx.buffer.size(), size - done));
+    MS_TRY(write_full(dst, ctx.buffer.data(), n, off + done));
+    done += n;
   }
   return Status::success();
 }
@@ -131,7 +146,14 @@ Result<CopyOutcome> copy_checked(const RangeFile& src, uint64_t src_off, const R
     MS_TRY(write_full(dst, ctx.buffer.data(), n, dst_off + done));
     done += n;
   }
-  out.kind = h.finish() == want ? CopyOutcome::Kind::copied : CopyOutcome::Kind::mismatch;
+  if (h.finish() == want) {
+    out.kind = CopyOutcome::Kind::copied;
+    return out;
+  }
+  // Bytes of a rejected chunk must not count later either (a recheck would accept the pieces
+  // of it that happen to be intact): give the range back as a hole, or zeros.
+  out.kind = CopyOutcome::Kind::mismatch;
+  MS_TRY(erase_range(dst, dst_off, size, ctx));
   return out;
 }
 

@@ -48,7 +48,8 @@ struct CopyContext {
 
 // Reads [src_off, src_off + size) of `src`, hashes it, and writes it at `dst_off` of `dst`;
 // `copied` when the hash equals `want`. Bytes are written as they are read, so a mismatch leaves
-// them in `dst` (callers write only into staging files that are checked later). When reflinks
+// them in `dst` until the end, when a mismatch erases the range again (hole or zeros), so that no
+// byte of a rejected chunk stays in `dst`. When reflinks
 // are allowed and the offsets and length are multiples of `block` (the length may also end at
 // both files' ends), the source is hashed first and the range is then cloned (FICLONERANGE),
 // falling back to the copy when the filesystem refuses. Errors: io on `dst` (write failure),

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "modelswarm/store.hpp"
+#include "store/digest_hash.hpp"
 #include "store/range_copy.hpp"
 
 namespace modelswarm {
@@ -25,14 +26,6 @@ using store::RangeFile;
 namespace {
 
 constexpr size_t kMaxWarnings = 20;
-
-struct DigestHash {
-  size_t operator()(const Sha256Digest& d) const {
-    size_t h;
-    std::memcpy(&h, d.data(), sizeof h);
-    return h;
-  }
-};
 
 struct Candidate {
   size_t source;
@@ -131,7 +124,7 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_
   ReuseReport rep;
   rep.present.resize(target.files.size());
 
-  std::unordered_map<Sha256Digest, std::vector<Candidate>, DigestHash> index;
+  std::unordered_map<Sha256Digest, std::vector<Candidate>, store::DigestHash> index;
   for (size_t s = 0; s < sources.size(); ++s)
     for (size_t f = 0; f < sources[s].manifest.files.size(); ++f)
       for (const auto& c : sources[s].manifest.files[f].chunks)

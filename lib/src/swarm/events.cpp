@@ -8,6 +8,7 @@ const char* event_kind_name(Event::Kind kind) {
     case Event::Kind::added: return "added";
     case Event::Kind::metadata: return "metadata";
     case Event::Kind::manifest_verified: return "manifest_verified";
+    case Event::Kind::reused: return "reused";
     case Event::Kind::progress: return "progress";
     case Event::Kind::peer_banned: return "peer_banned";
     case Event::Kind::hash_failed: return "hash_failed";

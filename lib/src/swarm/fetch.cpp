@@ -6,9 +6,12 @@
 #include <set>
 
 #include "gate.hpp"
+#include "reuse_step.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/registry.hpp"
 #include "modelswarm/release.hpp"
+#include "modelswarm/staging.hpp"
+#include "modelswarm/store.hpp"
 #include "session_impl.hpp"
 #include "source.hpp"
 
@@ -22,12 +25,14 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kResumeInterval = std::chrono::seconds(2);
 constexpr auto kReconnectInterval = std::chrono::seconds(3);
 
-enum class Stage { metadata, manifest, downloading, flushing, verifying, placing, seeding };
+enum class Stage { metadata, manifest, reusing, rechecking, downloading, flushing, verifying, placing, seeding };
 
 const char* stage_name(Stage s) {
   switch (s) {
     case Stage::metadata: return "metadata";
     case Stage::manifest: return "manifest";
+    case Stage::reusing: return "reusing";
+    case Stage::rechecking: return "checking";
     case Stage::downloading: return "downloading";
     case Stage::flushing:
     case Stage::verifying: return "verifying";
@@ -60,6 +65,9 @@ class Fetch {
   Status maybe_read_manifest();
   Status on_read_piece(const lt::read_piece_alert& a);
   Status on_manifest_ready();
+  Status start_reuse();
+  Status on_reuse_done(Result<ReuseReport> r);
+  Status start_download();
   void maybe_start_verify(const lt::torrent_status& st);
   Status place_release();
   Status handle_alert(lt::alert* a);
@@ -82,11 +90,15 @@ class Fetch {
   MetaFile manifest_file_, signature_file_;
   std::optional<Manifest> manifest_;
   std::future<Status> verify_;
+  std::future<Result<ReuseReport>> reuse_;
+  StagingLease lease_;
   std::int64_t full_size_ = 0;
   PeerTally tally_;
   Progress last_;
   Clock::time_point next_tick_{}, next_resume_{}, next_reconnect_{};
   bool resume_pending_ = false;
+  std::optional<Clock::time_point> nudge_at_;
+  bool piece_layers_known_ = false;
   bool done_ = false;
   std::optional<Error> error_;
   FetchResult result_;
@@ -112,6 +124,7 @@ Status Fetch::prepare() {
   partial_root_ = o_.out_dir / ".modelswarm-partial";
   staging_ = partial_root_ / ih_;
   resume_path_ = partial_root_ / (ih_ + ".resume");
+  MS_ASSIGN_OR_RETURN(lease_, StagingLease::acquire(o_.out_dir, ih_));
   std::error_code ec;
   fs::create_directories(staging_, ec);
   if (ec) return Error::io(staging_.string() + ": cannot create: " + ec.message());
@@ -136,6 +149,7 @@ Status Fetch::prepare() {
   atp_.flags &= ~(lt::torrent_flags::seed_mode | lt::torrent_flags::upload_mode |
                   lt::torrent_flags::super_seeding);
   s_.apply_common(atp_);
+  piece_layers_known_ = atp_.ti && atp_.ti->v2_piece_hashes_verified();
   if (atp_.flags & lt::torrent_flags::super_seeding)
     atp_.flags &= ~lt::torrent_flags::super_seeding;
   lt::error_code lec;
@@ -254,6 +268,37 @@ Status Fetch::on_manifest_ready() {
   Event e = event(Event::Kind::manifest_verified);
   e.message = manifest_->publisher.public_key;
   s_.emit(e);
+  return o_.reuse ? start_reuse() : start_download();
+}
+
+// Before any model data is requested: copy every chunk a registered release holds into the
+// staging files (hash-checked, see store.hpp), then let libtorrent recheck them so that it
+// downloads only the pieces still incomplete.
+Status Fetch::start_reuse() {
+  ReuseOptions ro;
+  ro.already_present = chunks_already_had(h_, *ti_, name_, *manifest_);
+  ro.cancel = &stop_;
+  Manifest m = *manifest_;
+  fs::path dir = staging_ / name_;
+  reuse_ = std::async(std::launch::async, [m, dir, ro] { return reuse_registered(m, dir, ro); });
+  stage_ = Stage::reusing;
+  return Status::success();
+}
+
+Status Fetch::on_reuse_done(Result<ReuseReport> r) {
+  if (!r.ok()) return r.error();
+  result_.bytes_reused = static_cast<std::int64_t>(r->bytes_reused);
+  Event e = event(Event::Kind::reused);
+  describe_reuse(*r, *manifest_, ti_->piece_length(), e);
+  e.progress.reused = result_.bytes_reused;
+  s_.emit(e);
+  if (r->bytes_reused == 0) return start_download();
+  h_.force_recheck();
+  stage_ = Stage::rechecking;
+  return Status::success();
+}
+
+Status Fetch::start_download() {
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
                                             lt::default_priority);
   h_.prioritize_files(prio);
@@ -319,6 +364,7 @@ Status Fetch::place_release() {
                      from.string());
   fs::rename(from, to, ec);
   if (ec) return Error::io(to.string() + ": cannot move the verified release into place: " + ec.message());
+  lease_.finished();
   fs::remove(resume_path_, ec);
   fs::remove_all(staging_, ec);
   fs::remove(partial_root_, ec);  // only when empty (other fetches may be staged there)
@@ -377,6 +423,14 @@ Status Fetch::handle_alert(lt::alert* a) {
     resume_pending_ = false;
   } else if (lt::alert_cast<lt::metadata_received_alert>(a)) {
     return on_metadata();
+  } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
+    if (stage_ == Stage::rechecking) {
+      MS_TRY(start_download());
+      // Without piece layers (a magnet link), the recheck leaves pieces "finished but not yet
+      // verified", and libtorrent asks peers for their hashes only on connection events: a
+      // fresh connection once the check is over makes it ask now rather than a minute later.
+      if (!piece_layers_known_) nudge_at_ = Clock::now() + std::chrono::seconds(2);
+    }
   } else if (auto* rp = lt::alert_cast<lt::read_piece_alert>(a)) {
     if (stage_ == Stage::manifest) return on_read_piece(*rp);
   } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
@@ -413,10 +467,17 @@ void Fetch::tick(bool force) {
   lt::torrent_status st = h_.status();
   tally_.sample(h_);
   last_ = make_progress(st, stage_name(stage_));
+  last_.reused = result_.bytes_reused;
   result_.payload_downloaded = std::max(result_.payload_downloaded, st.total_payload_download);
   s_.emit(event(Event::Kind::progress));
   if (stage_ == Stage::manifest) (void)maybe_read_manifest();
   maybe_start_verify(st);
+  if (nudge_at_ && now >= *nudge_at_) {
+    nudge_at_.reset();
+    h_.pause();
+    h_.resume();
+    s_.connect_explicit_peers(h_);
+  }
   if (now >= next_reconnect_) {
     next_reconnect_ = now + kReconnectInterval;
     if (st.num_peers < static_cast<int>(s_.explicit_peers.size())) s_.connect_explicit_peers(h_);
@@ -446,6 +507,13 @@ Result<FetchResult> Fetch::run() {
     }
     if (error_) break;
     tick(false);
+    if (stage_ == Stage::reusing && reuse_.valid() &&
+        reuse_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      if (Status st = on_reuse_done(reuse_.get()); !st.ok()) {
+        fail(st.error());
+        break;
+      }
+    }
     if (stage_ == Stage::verifying && verify_.valid() &&
         verify_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       Status v = verify_.get();
@@ -462,6 +530,7 @@ Result<FetchResult> Fetch::run() {
       d.dir = result_.release_dir.string();
       d.peers = result_.peers = tally_.totals();
       d.progress.payload_downloaded = result_.payload_downloaded;
+      d.progress.reused = result_.bytes_reused;
       s_.emit(d);
       if (stage_ != Stage::seeding) done_ = true;
     }
@@ -469,6 +538,7 @@ Result<FetchResult> Fetch::run() {
   if (error_) {
     if (h_.is_valid() && stage_ != Stage::seeding && stage_ != Stage::placing) {
       if (verify_.valid()) verify_.wait();
+      if (reuse_.valid()) reuse_.wait();
       tick(true);
       if (ti_) {
         h_.pause();

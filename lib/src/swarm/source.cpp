@@ -5,6 +5,9 @@
 
 #include <filesystem>
 
+#include "modelswarm/swarm.hpp"
+#include "session_impl.hpp"
+
 namespace modelswarm::swarm {
 
 Result<lt::add_torrent_params> load_torrent(const std::string& path) {
@@ -32,6 +35,11 @@ Result<lt::add_torrent_params> params_from_source(const std::string& source) {
     return Error::unsupported(source + ": release directory URLs are not supported yet; pass the "
                                        "release.torrent file (it carries the web seed)");
   return load_torrent(source);
+}
+
+Result<std::string> source_info_hash(const std::string& source) {
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, params_from_source(source));
+  return info_hash_hex(atp.ti ? atp.ti->info_hashes() : atp.info_hashes);
 }
 
 }  // namespace modelswarm::swarm

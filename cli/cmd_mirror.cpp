@@ -1,0 +1,104 @@
+// modelswarm mirror MIRRORFILE [--seed] : fetch what is missing or newer, verify, summarise.
+#include <set>
+
+#include "command.hpp"
+#include "modelswarm/mirror.hpp"
+#include "swarm_cli.hpp"
+
+namespace modelswarm::cli {
+namespace {
+
+nlohmann::json result_json(const MirrorResult& r) {
+  nlohmann::json j = {{"status", mirror_status_name(r.status)},
+                      {"source", r.source},
+                      {"name", r.name},
+                      {"version", r.version},
+                      {"info_hash", r.info_hash},
+                      {"dir", r.dir.string()},
+                      {"bytes_downloaded", r.bytes_downloaded},
+                      {"seconds", r.seconds}};
+  if (r.error)
+    j["error"] = {{"code", error_code_name(r.error->code)}, {"message", r.error->message},
+                  {"exit_code", exit_code_for(r.error->code)}};
+  return j;
+}
+
+class MirrorCommand : public Command {
+ public:
+  void configure(CLI::App& app) override {
+    app.add_option("mirrorfile", file_, "Mirror file (JSON, format modelswarm.mirror/1)")->required();
+    app.add_flag("--seed", seed_, "After mirroring, seed every release until interrupted");
+    flags_.add_to(app);
+  }
+
+  int run(const Globals& g) override {
+    auto file = load_mirror_file(file_);
+    if (!file.ok()) return report_error(g, file.error());
+    auto settings = flags_.settings();
+    if (!settings.ok()) return report_error(g, settings.error());
+    for (const auto& p : file->peers) settings->peers.push_back(p);
+    for (const auto& t : file->trackers) settings->trackers.push_back(t);
+
+    install_interrupt_handler();
+    EventPrinter printer(g);
+    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    if (!session.ok()) return report_error(g, session.error());
+
+    MirrorOptions options;
+    options.on_result = [&](const MirrorResult& r) {
+      printer.finish();
+      if (g.json) {
+        nlohmann::json j = result_json(r);
+        j["event"] = "release";
+        print_json(j);
+      } else if (r.error) {
+        std::fprintf(stderr, "modelswarm: error: %s\n", r.error->message.c_str());
+      }
+    };
+    auto results = run_mirror(**session, *file, options, g_interrupted);
+
+    // Exit code: 0 when every release is in place; else the first failure's category, so a
+    // cron job can tell a trust problem from a network outage.
+    int rc = kExitOk;
+    std::map<std::string, int> counts;
+    for (const auto& r : results) {
+      ++counts[mirror_status_name(r.status)];
+      if (r.error && rc == kExitOk) rc = exit_code_for(r.error->code);
+    }
+    if (g.json) {
+      nlohmann::json summary = {{"event", "summary"}, {"releases", results.size()}, {"exit_code", rc}};
+      for (const auto& [k, v] : counts) summary[k] = v;
+      print_json(summary);
+    } else {
+      std::printf("%-10s %-32s %8s  %s\n", "STATUS", "NAME", "VERSION", "DIR");
+      for (const auto& r : results)
+        std::printf("%-10s %-32s %8lld  %s\n", mirror_status_name(r.status),
+                    r.name.empty() ? r.source.substr(0, 32).c_str() : r.name.c_str(),
+                    static_cast<long long>(r.version), r.dir.string().c_str());
+    }
+    if (rc != kExitOk || !seed_) return rc;
+
+    swarm::SeedOptions so;
+    std::set<std::string> keys;
+    for (size_t i = 0; i < results.size(); ++i) {
+      so.release_dirs.push_back(results[i].dir);
+      for (const auto& k : file->releases[i].trust) keys.insert(k);
+    }
+    so.trusted_keys.assign(keys.begin(), keys.end());
+    Status st = swarm::seed(**session, so, g_interrupted);
+    printer.finish();
+    if (!st.ok()) return report_error(g, st.error());
+    return kExitOk;
+  }
+
+ private:
+  std::string file_;
+  bool seed_ = false;
+  SwarmFlags flags_;
+};
+
+}  // namespace
+
+MODELSWARM_COMMAND("mirror", "Fetch and verify every release a mirror file lists; optionally seed them", MirrorCommand);
+
+}  // namespace modelswarm::cli

@@ -1,0 +1,133 @@
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "modelswarm/mirror.hpp"
+
+namespace modelswarm {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxMirrorFileBytes = 16u << 20;
+
+Error bad(std::string_view origin, const std::string& what) {
+  return Error::format(std::string(origin) + ": " + what);
+}
+
+Status only_keys(const json& obj, std::initializer_list<const char*> allowed, std::string_view origin,
+                 const std::string& where) {
+  std::set<std::string> ok(allowed.begin(), allowed.end());
+  for (auto it = obj.begin(); it != obj.end(); ++it)
+    if (!ok.count(it.key())) return bad(origin, where + ": unknown key '" + it.key() + "'");
+  return Status::success();
+}
+
+Result<std::vector<std::string>> string_list(const json& v, std::string_view origin,
+                                             const std::string& where) {
+  std::vector<std::string> out;
+  if (v.is_string()) {
+    out.push_back(v.get<std::string>());
+  } else if (v.is_array()) {
+    for (const auto& s : v) {
+      if (!s.is_string()) return bad(origin, where + ": expected strings");
+      out.push_back(s.get<std::string>());
+    }
+  } else {
+    return bad(origin, where + ": expected a string or an array of strings");
+  }
+  for (const auto& s : out)
+    if (s.empty()) return bad(origin, where + ": empty string");
+  return out;
+}
+
+fs::path resolve(const fs::path& base, const std::string& p) {
+  fs::path path(p);
+  return path.is_absolute() ? path : base / path;
+}
+
+// A source is a magnet link or a path; paths are resolved against the mirror file's directory.
+std::string resolve_source(const fs::path& base, const std::string& s) {
+  if (s.rfind("magnet:", 0) == 0 || s.find("://") != std::string::npos) return s;
+  return resolve(base, s).string();
+}
+
+}  // namespace
+
+Result<MirrorFile> parse_mirror_file(std::string_view text, std::string_view origin,
+                                     const fs::path& base_dir) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return bad(origin, std::string("not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) return bad(origin, "expected a JSON object");
+  MS_TRY(only_keys(doc, {"format", "releases", "peers", "trackers"}, origin, "top level"));
+  if (!doc.contains("format") || doc["format"] != kMirrorFormat)
+    return bad(origin, "\"format\" must be \"" + std::string(kMirrorFormat) + "\"");
+  if (!doc.contains("releases") || !doc["releases"].is_array())
+    return bad(origin, "\"releases\" must be an array");
+
+  MirrorFile file;
+  if (doc.contains("peers")) {
+    MS_ASSIGN_OR_RETURN(file.peers, string_list(doc["peers"], origin, "peers"));
+  }
+  if (doc.contains("trackers")) {
+    MS_ASSIGN_OR_RETURN(file.trackers, string_list(doc["trackers"], origin, "trackers"));
+  }
+  size_t i = 0;
+  for (const auto& r : doc["releases"]) {
+    std::string where = "releases[" + std::to_string(i++) + "]";
+    if (!r.is_object()) return bad(origin, where + ": expected an object");
+    MS_TRY(only_keys(r, {"source", "trust", "dest", "track"}, origin, where));
+    MirrorEntry e;
+    if (!r.contains("source") || !r["source"].is_string() || r["source"].get<std::string>().empty())
+      return bad(origin, where + ": \"source\" (magnet link or .torrent path) is required");
+    e.source = resolve_source(base_dir, r["source"].get<std::string>());
+    if (!r.contains("trust")) return bad(origin, where + ": \"trust\" (publisher key) is required");
+    MS_ASSIGN_OR_RETURN(e.trust, string_list(r["trust"], origin, where + ".trust"));
+    if (e.trust.empty()) return bad(origin, where + ": \"trust\" is empty");
+    for (auto& k : e.trust)
+      if (k.rfind("RW", 0) != 0) k = resolve(base_dir, k).string();  // a .pub file path
+    if (!r.contains("dest") || !r["dest"].is_string() || r["dest"].get<std::string>().empty())
+      return bad(origin, where + ": \"dest\" (destination directory) is required");
+    e.dest = resolve(base_dir, r["dest"].get<std::string>());
+    if (r.contains("track")) {
+      if (!r["track"].is_string() || r["track"].get<std::string>().empty())
+        return bad(origin, where + ": \"track\" must be a file path");
+      e.track = resolve(base_dir, r["track"].get<std::string>());
+    }
+    file.releases.push_back(std::move(e));
+  }
+  return file;
+}
+
+Result<MirrorFile> load_mirror_file(const fs::path& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) return Error::io(path.string() + ": cannot read: " + ec.message());
+  if (size > kMaxMirrorFileBytes) return Error::format(path.string() + ": mirror file too large");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) return Error::io(path.string() + ": read failed");
+  fs::path base = path.has_parent_path() ? fs::absolute(path, ec).parent_path() : fs::current_path(ec);
+  return parse_mirror_file(ss.str(), path.string(), base);
+}
+
+const char* mirror_status_name(MirrorResult::Status s) {
+  switch (s) {
+    case MirrorResult::Status::up_to_date: return "up-to-date";
+    case MirrorResult::Status::fetched: return "fetched";
+    case MirrorResult::Status::updated: return "updated";
+    case MirrorResult::Status::failed: return "failed";
+  }
+  return "failed";
+}
+
+}  // namespace modelswarm
