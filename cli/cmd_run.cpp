@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "infer_cli.hpp"
+#include "modelswarm/hf_model.hpp"
 #include "modelswarm/infer.hpp"
 
 namespace modelswarm::cli {
@@ -36,7 +37,7 @@ class RunCommand : public Command {
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
     auto path = resolve_model(model_, g);
     if (!path.ok()) return report_error(g, path.error());
-    auto model = load_model(*path);
+    auto model = load_any_model(*path, hf_load_options(!tokens_.empty(), threads_));
     if (!model.ok()) return report_error(g, model.error());
     auto ctx = Context::create(*model, ContextOptions{ctx_, threads_});
     if (!ctx.ok()) return report_error(g, ctx.error());

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/kernels.hpp"
 
 namespace modelswarm::cli {
@@ -21,10 +22,18 @@ Result<fs::path> resolve_model(const std::string& arg, const Globals& g) {
   for (const auto& e : fs::directory_iterator(p, ec))
     if (e.is_regular_file() && e.path().extension() == ".gguf") found.push_back(e.path());
   if (ec) return Error::io(arg + ": cannot list: " + ec.message());
+  if (found.empty() && is_hf_checkpoint_dir(p)) return p;
   if (found.size() != 1)
     return Error::invalid_argument(arg + ": expected exactly one .gguf file in the directory, found " +
                                    std::to_string(found.size()));
   return found.front();
+}
+
+HfLoadOptions hf_load_options(bool prompt_is_token_ids, unsigned threads) {
+  HfLoadOptions o;
+  o.require_tokenizer = !prompt_is_token_ids;
+  o.threads = threads;
+  return o;
 }
 
 Result<std::vector<int32_t>> parse_token_ids(const std::string& text) {

@@ -8,10 +8,12 @@
 
 #include "command.hpp"
 #include "modelswarm/error.hpp"
+#include "modelswarm/hf_model.hpp"
 
 namespace modelswarm::cli {
 
-// A .gguf file as is; a directory holding exactly one .gguf file. A release directory
+// A .gguf file as is; a directory holding exactly one .gguf file, or else an HF checkpoint
+// (config.json + *.safetensors), returned as the directory. A release directory
 // (.modelswarm/manifest.json) is verified first, unless it was verified before and no file
 // changed since (size and modification time of every file, and the manifest's bytes).
 Result<std::filesystem::path> resolve_model(const std::string& arg, const Globals& g);
@@ -20,6 +22,10 @@ Result<std::filesystem::path> resolve_model(const std::string& arg, const Global
 // state_dir()/verified/ says this exact state (manifest, signature, trusted keys, and the size
 // and modification time of every file) verified before.
 Status verify_release_cached(const std::filesystem::path& dir, const Globals& g);
+
+// Options for loading an HF checkpoint directory: the tokenizer is required unless the prompt
+// is given as token ids.
+HfLoadOptions hf_load_options(bool prompt_is_token_ids, unsigned threads);
 
 // "1,2,3" or "1 2 3".
 Result<std::vector<int32_t>> parse_token_ids(const std::string& text);

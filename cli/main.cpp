@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <string_view>
 
 #include "command.hpp"
 
@@ -107,7 +108,16 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (rc == 0) return kExitOk;  // --help, --version
+    // The parse stopped early, so g.json may be unset; a script that asked for JSON still gets
+    // its error document.
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "--json") {
+        print_json({{"error", {{"code", "invalid_argument"}, {"message", e.what()}}},
+                    {"exit_code", kExitUsage}});
+        break;
+      }
+    return kExitUsage;
   }
 
   g.stderr_tty = isatty(STDERR_FILENO) != 0;

@@ -4,27 +4,15 @@
 
 #include <filesystem>
 #include <regex>
-#include <set>
 
 #include "process.hpp"
+#include "subcommands.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 fs::path man_dir() { return fs::path(MODELSWARM_SOURCE_DIR) / "man"; }
 
-std::set<std::string> subcommands() {
-  auto r = mstest::run_cli({"--help"});
-  REQUIRE(r.exit_code == 0);
-  std::set<std::string> names;
-  auto pos = r.out.find("Subcommands:");
-  if (pos == std::string::npos) return names;
-  std::regex line(R"(\n  ([a-z][a-z-]*)\s)");
-  std::string rest = r.out.substr(pos);
-  for (std::sregex_iterator it(rest.begin(), rest.end(), line), end; it != end; ++it)
-    names.insert((*it)[1]);
-  return names;
-}
 }  // namespace
 
 TEST_CASE("every man page renders with groff -ww without warnings") {
@@ -45,10 +33,18 @@ TEST_CASE("every man page renders with groff -ww without warnings") {
 TEST_CASE("every subcommand has a man page, and the overview names it") {
   std::string overview = mstest::read_file((man_dir() / "modelswarm.1").string());
   REQUIRE(!overview.empty());
-  for (const auto& name : subcommands()) {
+  for (const auto& name : mstest::cli_subcommands()) {
     INFO("subcommand " << name);
     CHECK(fs::exists(man_dir() / ("modelswarm-" + name + ".1")));
     std::regex listed("\\n\\.BR? [^\\n]*\\b" + name + "\\b");
     CHECK(std::regex_search(overview, listed));
+  }
+}
+
+TEST_CASE("every subcommand's page documents its --json output") {
+  for (const auto& name : mstest::cli_subcommands()) {
+    INFO("subcommand " << name);
+    std::string page = mstest::read_file((man_dir() / ("modelswarm-" + name + ".1")).string());
+    CHECK(page.find("\\-\\-json") != std::string::npos);
   }
 }

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include <libtorrent/torrent_info.hpp>
 #include <nlohmann/json.hpp>
 
@@ -307,6 +309,15 @@ TEST_CASE("a single file is packed into a directory of its own") {
   REQUIRE(r.exit_code == 0);
   auto j = json::parse(r.out);
   CHECK(j["release_dir"] == (env.tmp / "models" / "m1").string());
+  // With --json, progress is JSON lines on stderr, ending with the whole input hashed.
+  json last;
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);)
+    if (auto e = json::parse(line, nullptr, false); !e.is_discarded() && e.value("event", "") == "progress") last = e;
+  REQUIRE(last.is_object());
+  CHECK(last["phase"] == "hashing");
+  CHECK(last["done"] == last["total"]);
+  CHECK(last["total"].get<std::uint64_t>() >= j["bytes"].get<std::uint64_t>());
   CHECK(fs::equivalent(env.tmp / "models" / "m1" / "m.gguf", env.tmp / "models" / "m.gguf"));
   CHECK(run_cli({"verify", (env.tmp / "models" / "m1").string(), "--trust", pub}).exit_code == 0);
 }

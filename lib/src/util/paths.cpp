@@ -60,7 +60,8 @@ Status write_file_atomic(const fs::path& path, std::string_view data, unsigned m
   fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()) +
                         "." + std::to_string(rd()));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
-  if (fd < 0) return Error::io(tmp.string() + ": cannot create: " + errno_text());
+  // Name the file the caller asked for: the temporary name means nothing to a user.
+  if (fd < 0) return Error::io(path.string() + ": cannot create: " + errno_text());
   ::fchmod(fd, mode & 07777);  // umask must not widen or narrow what the caller asked for
   Status st = write_all(fd, data, tmp);
   if (st.ok() && ::fsync(fd) != 0) st = Error::io(tmp.string() + ": fsync failed: " + errno_text());
