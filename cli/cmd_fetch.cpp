@@ -1,4 +1,4 @@
-// modelswarm fetch MAGNET|TORRENT_FILE --trust KEY -o DIR : download and verify a release.
+// modelswarm fetch MAGNET|TORRENT_FILE|RELEASE_URL --trust KEY -o DIR : download and verify a release.
 #include "command.hpp"
 #include "swarm_cli.hpp"
 
@@ -8,7 +8,7 @@ namespace {
 class FetchCommand : public Command {
  public:
   void configure(CLI::App& app) override {
-    app.add_option("source", source_, "magnet:?... link or .torrent file")->required();
+    app.add_option("source", source_, "magnet:?... link, .torrent file, or http:// URL of a release directory")->required();
     app.add_option("--trust", trust_, "Trusted publisher key (RW... or .pub file; repeatable)");
     app.add_option("-o,--output", out_, "Directory that receives the release (as DIR/NAME)")->required();
     app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");
@@ -18,11 +18,8 @@ class FetchCommand : public Command {
   }
 
   int run(const Globals& g) override {
-    auto settings = flags_.settings();
-    if (!settings.ok()) return report_error(g, settings.error());
-    install_interrupt_handler();
     EventPrinter printer(g);
-    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    auto session = open_swarm_session(flags_, printer);
     if (!session.ok()) return report_error(g, session.error());
     swarm::FetchOptions o;
     o.source = source_;

@@ -34,14 +34,11 @@ class MirrorCommand : public Command {
   int run(const Globals& g) override {
     auto file = load_mirror_file(file_);
     if (!file.ok()) return report_error(g, file.error());
-    auto settings = flags_.settings();
-    if (!settings.ok()) return report_error(g, settings.error());
-    for (const auto& p : file->peers) settings->peers.push_back(p);
-    for (const auto& t : file->trackers) settings->trackers.push_back(t);
-
-    install_interrupt_handler();
     EventPrinter printer(g);
-    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    auto session = open_swarm_session(flags_, printer, [&](swarm::SessionSettings& s) {
+      s.peers.insert(s.peers.end(), file->peers.begin(), file->peers.end());
+      s.trackers.insert(s.trackers.end(), file->trackers.begin(), file->trackers.end());
+    });
     if (!session.ok()) return report_error(g, session.error());
 
     MirrorOptions options;

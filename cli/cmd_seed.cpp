@@ -15,11 +15,8 @@ class SeedCommand : public Command {
   }
 
   int run(const Globals& g) override {
-    auto settings = flags_.settings();
-    if (!settings.ok()) return report_error(g, settings.error());
-    install_interrupt_handler();
     EventPrinter printer(g);
-    auto session = swarm::Session::open(*settings, [&](const swarm::Event& e) { printer(e); });
+    auto session = open_swarm_session(flags_, printer);
     if (!session.ok()) return report_error(g, session.error());
     swarm::SeedOptions o;
     for (const auto& d : dirs_) o.release_dirs.emplace_back(d);

@@ -31,6 +31,8 @@ void SwarmFlags::add_to(CLI::App& app) {
   app.add_option("--seed-choking", seed_choking, "Seeding unchoke order: round-robin, fastest or anti-leech")
       ->check(CLI::IsMember({"round-robin", "fastest", "anti-leech"}));
   app.add_flag("--super-seed", super_seed, "Reveal pieces one at a time to each peer (BEP 16)");
+  app.add_flag("--serve-once", serve_once,
+               "Seeding: serve each piece to one peer and let the others get it from that peer");
   app.add_option("--status-interval", status_interval, "Seconds between status updates (default 1)");
 }
 
@@ -70,8 +72,18 @@ Result<swarm::SessionSettings> SwarmFlags::settings() const {
   if (seed_choking == "fastest") s.seed_choking = swarm::SeedChoking::fastest_upload;
   if (seed_choking == "anti-leech") s.seed_choking = swarm::SeedChoking::anti_leech;
   s.super_seeding = super_seed;
+  s.serve_once = serve_once;
   if (status_interval > 0) s.status_interval = status_interval;
   return s;
+}
+
+Result<std::unique_ptr<swarm::Session>> open_swarm_session(
+    const SwarmFlags& flags, EventPrinter& printer,
+    const std::function<void(swarm::SessionSettings&)>& adjust) {
+  MS_ASSIGN_OR_RETURN(swarm::SessionSettings settings, flags.settings());
+  if (adjust) adjust(settings);
+  install_interrupt_handler();
+  return swarm::Session::open(settings, [&printer](const swarm::Event& e) { printer(e); });
 }
 
 nlohmann::json EventPrinter::to_json(const Event& e) {

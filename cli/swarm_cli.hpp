@@ -2,7 +2,9 @@
 // TTY status line, plain notes, or JSON lines (--json).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct SwarmFlags {
   std::string disk;
   std::string seed_choking;
   bool super_seed = false;
+  bool serve_once = false;
   double status_interval = 0;
 
   void add_to(CLI::App& app);
@@ -52,5 +55,12 @@ class EventPrinter {
   std::map<std::string, swarm::Progress> progress_;  // per release name
   bool line_open_ = false;
 };
+
+// The start of every swarm command (seed, fetch, mirror): settings from the flags, then
+// `adjust` (e.g. peers and trackers from a mirror file), the SIGINT/SIGTERM handler, and a
+// session whose events `printer` renders. `printer` must outlive the session.
+Result<std::unique_ptr<swarm::Session>> open_swarm_session(
+    const SwarmFlags& flags, EventPrinter& printer,
+    const std::function<void(swarm::SessionSettings&)>& adjust = {});
 
 }  // namespace modelswarm::cli

@@ -5,7 +5,8 @@
 #  2. fan-out: a seeder capped at UP_MB MiB/s, N leechers, FAN_MB release: time for the last
 #     leecher vs the ideal S/U (and N*S/U, what a server would need); variants of the seeding
 #     strategy.
-# Usage: scripts/bench_swarm.sh [build-dir]   (env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6)
+# Usage: scripts/bench_swarm.sh [build-dir]
+#   env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6 PARTS="1 2" FETCH_TIMEOUT=300 (seconds per fetch)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$here/build}
@@ -14,6 +15,8 @@ SIZE_MB=${SIZE_MB:-1024}
 FAN_MB=${FAN_MB:-256}
 UP_MB=${UP_MB:-20}
 N=${N:-6}
+PARTS=${PARTS:-"1 2"}
+FETCH_TIMEOUT=${FETCH_TIMEOUT:-300}
 work=$(mktemp -d /tmp/modelswarm-bench-XXXXXX)
 pids=()
 cleanup() {
@@ -37,7 +40,9 @@ wait_listen() {  # file -> port
   echo "no listening event in $1" >&2
   exit 1
 }
-lan=(--json --profile lan --listen 127.0.0.1:0 --no-lsd --no-dht)
+# Flags every process gets; each variant adds its --profile (CLI11 refuses a flag given twice).
+base=(--json --listen 127.0.0.1:0 --no-lsd --no-dht)
+lan=("${base[@]}" --profile lan)
 
 "$ms" keygen -o "$work/key" --no-password >/dev/null
 
@@ -49,6 +54,7 @@ make_release() {  # name size_mb piece -> dir
   echo "$dir"
 }
 
+if [[ " $PARTS " == *" 1 "* ]]; then
 echo "== 1. one seeder -> one leecher, ${SIZE_MB} MiB, loopback"
 rel=$(make_release big "$SIZE_MB" 4M)
 bytes=$((SIZE_MB * 1024 * 1024))
@@ -78,23 +84,31 @@ run_pair() {  # label seed-flags... -- fetch-flags...
   local sflags=() fflags=()
   while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
   fflags=("$@")
-  "$ms" seed "$rel" "${lan[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
+  "$ms" seed "$rel" "${base[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
   local port; port=$(wait_listen "$work/seed.log")
   rm -rf "$work/out"
   local t0 t2
   t0=$(now)
-  "$ms" fetch "$rel/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/out" \
-      --peer "127.0.0.1:$port" "${lan[@]}" "${fflags[@]}" > "$work/fetch.log" 2>&1
+  local rc=0
+  timeout "$FETCH_TIMEOUT" "$ms" fetch "$rel/.modelswarm/release.torrent" --trust "$work/key.pub" \
+      -o "$work/out" --peer "127.0.0.1:$port" "${base[@]}" "${fflags[@]}" > "$work/fetch.log" 2>&1 || rc=$?
   t2=$(now)
   kill "$sp"; wait "$sp" 2>/dev/null || true
+  if [ "$rc" -ne 0 ]; then
+    echo "$label: fetch failed (exit $rc$([ "$rc" -eq 124 ] && echo ", over ${FETCH_TIMEOUT} s")): $(tail -c 300 "$work/fetch.log")"
+    return
+  fi
   local total; total=$(rate "$bytes" "$t0" "$t2")
   echo "$label: fetch (metadata + transfer + chunk verification) $total MB/s = $(python3 -c "print(f'{$total/$best_nginx:.2f}')") x nginx"
 }
-run_pair "lan profile (tcp, posix)" -- 
-run_pair "mmap disk I/O          " --disk-io mmap -- --disk-io mmap
-run_pair "tcp+uTP                " --transport both -- --transport both
-run_pair "internet profile (tcp+uTP, default buffers)" --profile internet --listen 127.0.0.1:0 -- --profile internet --listen 127.0.0.1:0
+run_pair "lan profile (tcp, posix)" --profile lan -- --profile lan
+run_pair "mmap disk I/O          " --profile lan --disk-io mmap -- --profile lan --disk-io mmap
+run_pair "tcp+uTP                " --profile lan --transport both -- --profile lan --transport both
+run_pair "internet profile (tcp+uTP, default buffers)" --profile internet -- --profile internet
 
+fi
+
+if [[ " $PARTS " == *" 2 "* ]]; then
 echo
 echo "== 2. fan-out: seeder capped at ${UP_MB} MiB/s, ${N} leechers, ${FAN_MB} MiB"
 fan=$(make_release fan "$FAN_MB" 1M)
@@ -129,3 +143,6 @@ run_fan "round-robin (default)"
 run_fan "fastest-upload       " --seed-choking fastest
 run_fan "anti-leech           " --seed-choking anti-leech
 run_fan "super-seeding        " --super-seed
+run_fan "2 unchoke slots      " --unchoke-slots 2
+run_fan "serve-once           " --serve-once
+fi

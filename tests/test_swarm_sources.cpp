@@ -76,11 +76,11 @@ std::int64_t from_endpoint_port(const json& done, int port) {
 
 }  // namespace
 
-TEST_CASE("swarm: a capped seeder and 4 leechers; every leecher gets pieces from the others") {
+TEST_CASE("swarm: a capped --serve-once seeder and 4 leechers; every leecher gets pieces from the others") {
   Home home;
   mstest::TempDir tmp;
   Release r = make_release(tmp / "pub", {.name = "swarmed", .size = scaled(12 << 20), .piece_size = 64 << 10});
-  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "2M", "--limit-local"});
+  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "2M", "--limit-local", "--serve-once"});
   std::vector<Peer> leechers;
   std::vector<std::string> peers{"--peer", peer_arg(seeder.port)};
   for (int i = 0; i < 4; ++i) {
@@ -101,6 +101,11 @@ TEST_CASE("swarm: a capped seeder and 4 leechers; every leecher gets pieces from
     CHECK(other_bytes > 0);
     CHECK(same_bytes(r.dir / "model.bin", tmp / ("out" + std::to_string(i)) / r.name / "model.bin"));
   }
+  // The seeder sent about one copy (a stock seeder sends about two to four leechers).
+  std::int64_t sent = 0;
+  for (auto& p : events(seeder.proc.out(), "progress")) sent = std::max(sent, p["uploaded"].get<std::int64_t>());
+  MESSAGE("seeder sent ", sent, " B for a release of ", r.size, " B");
+  CHECK(sent < static_cast<std::int64_t>(r.size) * 3 / 2);
 }
 
 TEST_CASE("peers find each other only through a real tracker (opentracker; DHT and LSD off)") {
@@ -151,6 +156,13 @@ TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
     auto done = events(res.out, "done");
     REQUIRE(done.size() == 1);
     CHECK(from_endpoint_port(done[0], nginx.port) > static_cast<std::int64_t>(r.size / 2));
+  }
+  SUBCASE("the release directory's URL as the source") {
+    auto res = mstest::run_cli(fetch_args(nginx.url() + r.name + "/", r.public_key, tmp / "out"), 120s);
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+    CHECK(mstest::run_cli(fetch_args(nginx.url() + "no-such-release/", r.public_key, tmp / "out2")).exit_code == 5);
   }
   SUBCASE("a peer online too: both contribute") {
     Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "1M", "--limit-local"});

@@ -49,6 +49,10 @@ struct SessionSettings {
   DiskBackend disk = DiskBackend::automatic;
   SeedChoking seed_choking = SeedChoking::round_robin;
   bool super_seeding = false;            // seeders reveal pieces one by one (BEP 16)
+  // Seeders serve each piece to one peer, and for a few seconds refuse it (BEP 6 REJECT) to
+  // others, who then get it from that peer: a capped seeder uploads about one copy of the
+  // release instead of two. Needs peers that relay (all modelswarm peers do).
+  bool serve_once = false;
   // Big socket/send buffers and request queues, short reconnect times: for fast links.
   bool fast_links = false;
   double status_interval = 1.0;          // seconds between progress events

@@ -12,6 +12,7 @@
 #include "modelswarm/release.hpp"
 #include "modelswarm/staging.hpp"
 #include "modelswarm/store.hpp"
+#include "serve_once.hpp"
 #include "session_impl.hpp"
 #include "source.hpp"
 
@@ -396,6 +397,7 @@ Status Fetch::place_release() {
     seed.ti = ti;
     seed.save_path = o_.out_dir.string();
     s_.apply_common(seed);
+    if (s_.settings.serve_once) seed.extensions.push_back(make_serve_once_plugin);
     seed.flags |= lt::torrent_flags::seed_mode;
     lt::error_code lec;
     h_ = s_.ses->add_torrent(seed, lec);

@@ -3,6 +3,7 @@
 
 #include "gate.hpp"
 #include "modelswarm/paths.hpp"
+#include "serve_once.hpp"
 #include "session_impl.hpp"
 #include "source.hpp"
 
@@ -64,6 +65,7 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
     }
   }
   s.apply_common(atp);
+  if (s.settings.serve_once) atp.extensions.push_back(make_serve_once_plugin);
   // Each piece is hashed before its first upload, so seeding starts without reading the data.
   atp.flags |= lt::torrent_flags::seed_mode;
   return atp;

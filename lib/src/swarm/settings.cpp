@@ -74,6 +74,8 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
     p.set_int(sp::hashing_threads, 2);
     p.set_int(sp::mixed_mode_algorithm, sp::prefer_tcp);
     p.set_bool(sp::close_redundant_connections, true);
+    // Connections, unchokes and request queues are revisited every tick: react in 100 ms.
+    p.set_int(sp::tick_interval, 100);
   }
   return p;
 }

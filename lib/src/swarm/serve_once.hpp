@@ -1,0 +1,19 @@
+// Private: a seeder-side libtorrent plugin that avoids spending a capped upload on duplicates.
+#pragma once
+
+#include <libtorrent/extensions.hpp>
+#include <libtorrent/torrent_handle.hpp>
+
+#include <memory>
+
+namespace modelswarm::swarm {
+
+namespace lt = libtorrent;
+
+// Each piece is served to the first peer that asks for it; for a few seconds after, another
+// peer asking for the same piece gets a REJECT (BEP 6) and fetches it from that first peer
+// instead. After the grace period, or when the first peer disconnects, anyone may get it, so no
+// peer can be starved.
+std::shared_ptr<lt::torrent_plugin> make_serve_once_plugin(const lt::torrent_handle&, lt::client_data_t);
+
+}  // namespace modelswarm::swarm
