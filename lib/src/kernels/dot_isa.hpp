@@ -21,7 +21,9 @@ void axpy_f32_avx2(float a, const float* x, float* y, size_t n);
 
 float dot_q4_0_q8_0_avx512(size_t k, const void* w, const void* x);
 float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x);
+float dot_q4_0_q8_pairs_avx512(size_t k, const void* w, const void* x);
 float dot_q4_k_q8_k_avx512(size_t k, const void* w, const void* x);
+float dot_q4_k_q8_k_q4k_order_avx512(size_t k, const void* w, const void* x);
 float dot_q6_k_q8_k_avx512(size_t k, const void* w, const void* x);
 float dot_f32_f32_avx512(size_t k, const void* w, const void* x);
 float dot_f16_f32_avx512(size_t k, const void* w, const void* x);

@@ -1,5 +1,6 @@
 // AVX-512 VNNI dot products of 32-element block formats (Q4_0, Q8_0) with Q8_0 activations.
 // Two blocks per 512-bit register; an odd last block takes the 256-bit path.
+#include "kernels/decode_acts.hpp"
 #include "kernels/simd_avx512.hpp"
 
 namespace modelswarm::kernels {
@@ -94,7 +95,40 @@ template <class L, class W>
   return sum;
 }
 
+// Two Q4_0 blocks (b zero for an odd last block) against one record of decode_acts.hpp. The
+// activations are laid out so that the levels are [qa, qb, qa >> 4, qb >> 4] & 15, with the
+// offset already in the record's int32 start values: one shift, two inserts, one vpdpbusd.
+[[MS_TARGET_AVX512]] inline __m512 pair_q8p(__m128i qa, __m128i qb, uint16_t da, uint16_t db,
+                                            const uint8_t* x, __m512 acc) {
+  const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(qa), qb, 1);
+  const __m512i levels = _mm512_and_si512(
+      _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
+      _mm512_set1_epi8(0x0f));
+  const __m128i h = _mm_unpacklo_epi64(_mm_set1_epi16(short(da)), _mm_set1_epi16(short(db)));
+  const __m512 dw = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(h), h, 1));
+  const __m512i s = _mm512_dpbusd_epi32(loadu512(x + 64), levels, loadu512(x));
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_loadu_ps(x + 128)), acc);
+}
 }  // namespace
+
+[[MS_TARGET_AVX512]] float dot_q4_0_q8_pairs_avx512(size_t k, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ4_0*>(vw);
+  const auto* x = static_cast<const uint8_t*>(vx);
+  const size_t nb = k / kQK4_0;
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+  size_t b = 0;
+  for (; b + 2 <= nb; b += 2, x += kQ8PairBytes) {
+    // Decode streams each row once from memory: ask for it ahead of the hardware prefetcher.
+    _mm_prefetch(reinterpret_cast<const char*>(&w[b]) + kPrefetchBytes, _MM_HINT_T0);
+    if (b & 2) {
+      acc1 = pair_q8p(loadu128(w[b].qs), loadu128(w[b + 1].qs), w[b].d, w[b + 1].d, x, acc1);
+    } else {
+      acc0 = pair_q8p(loadu128(w[b].qs), loadu128(w[b + 1].qs), w[b].d, w[b + 1].d, x, acc0);
+    }
+  }
+  if (b < nb) acc0 = pair_q8p(loadu128(w[b].qs), _mm_setzero_si128(), w[b].d, 0, x, acc0);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
 
 [[MS_TARGET_AVX512]] float dot_q4_0_q8_0_avx512(size_t k, const void* w, const void* x) {
   return dot_blocks<Q4Levels>(k / kQK4_0, static_cast<const BlockQ4_0*>(w),

@@ -33,6 +33,10 @@ struct KernelTable {
   DotF32Fn dot_f32;
   AxpyFn axpy_f32;
   GemmFn gemm;  // nullptr: matmul always uses row dots
+  // Optional decode kernels on the activation layouts of decode_acts.hpp (nullptr: the plain
+  // Q8_0 / Q8_K ones above are used).
+  DotFn dot_q4_0_q8_pairs;
+  DotFn dot_q4_k_q8_k_q4k_order;
 };
 
 // Filled by each ISA's files; entries an ISA lacks fall back to the scalar ones.
