@@ -3,6 +3,7 @@
 
 #include "command.hpp"
 #include "infer_cli.hpp"
+#include "modelswarm/hf_model.hpp"
 #include "modelswarm/infer_bench.hpp"
 
 namespace modelswarm::cli {
@@ -13,7 +14,7 @@ nlohmann::json rate_json(const Rate& r) { return {{"wall", r.wall}, {"cpu", r.cp
 class BenchCommand : public Command {
  public:
   void configure(CLI::App& app) override {
-    app.add_option("model", model_, "GGUF file, directory holding one, or release directory")->required();
+    app.add_option("model", model_, "GGUF file, directory holding one, release directory, or HF checkpoint directory")->required();
     app.add_option("-p,--prompt-tokens", o_.n_prompt, "Prompt tokens processed in one batch")->capture_default_str();
     app.add_option("-n,--gen-tokens", o_.n_gen, "Tokens generated one at a time")->capture_default_str();
     app.add_option("-t,--threads", o_.n_threads, "Threads (default: all)");
@@ -24,7 +25,8 @@ class BenchCommand : public Command {
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
     auto path = resolve_model(model_, g);
     if (!path.ok()) return report_error(g, path.error());
-    auto model = load_model(*path);
+    // bench feeds token ids, so an HF checkpoint needs no usable tokenizer.json.
+    auto model = load_any_model(*path, hf_load_options(true, o_.n_threads));
     if (!model.ok()) return report_error(g, model.error());
     note(g, "benchmarking " + path->string() + " ...");
     auto r = run_infer_bench(*model, o_);
