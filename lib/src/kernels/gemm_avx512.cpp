@@ -3,12 +3,10 @@
 // token through them kCols at a time: a panel's weights are loaded from L1 for all tokens.
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "kernels/gemm_packed.hpp"
 #include "kernels/quant_internal.hpp"
 #include "kernels/simd_avx512.hpp"
-#include "modelswarm/thread_pool.hpp"
 
 namespace modelswarm::kernels {
 
@@ -199,9 +197,6 @@ template <int R, int C, int Steps, bool Min>
     for (int c = 0; c < C; ++c) y[c * y_stride + r] = _mm512_reduce_add_ps(_mm512_load_ps(sums[r][c]));
 }
 
-using TileFn = void (*)(const PackedFormat&, const uint8_t*, size_t, const uint8_t*, size_t,
-                        float*, size_t, int);
-
 template <int Steps, bool Min>
 TileFn tile_for(int cols) {
   if constexpr (kCols > 2) {
@@ -215,14 +210,12 @@ TileFn pick_tile(const PackedFormat& f, int cols) {
   return f.has_min ? tile_for<8, true>(cols) : tile_for<8, false>(cols);
 }
 
-using PackFn = void (*)(const PackedFormat&, const uint8_t*, size_t, uint8_t*);
-
-PackFn pick_pack(GgmlType t) {
-  switch (t) {
-    case GgmlType::Q4_0: return pack_q4_0;
-    case GgmlType::Q8_0: return pack_q8_0;
-    case GgmlType::Q4_K: return pack_q4_k;
-    default: return pack_q6_k;
+void pack_avx512(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+  switch (f.type) {
+    case GgmlType::Q4_0: return pack_q4_0(f, row, cols, dst);
+    case GgmlType::Q8_0: return pack_q8_0(f, row, cols, dst);
+    case GgmlType::Q4_K: return pack_q4_k(f, row, cols, dst);
+    default: return pack_q6_k(f, row, cols, dst);
   }
 }
 }  // namespace
@@ -232,59 +225,8 @@ bool gemm_avx512(const MatrixView& w, const float* x, size_t m, size_t x_stride,
   PackedFormat f;
   // One token is a matrix-vector product: the decode kernels stream the weights better.
   if (m < 2 || !packed_format(w.type, w.cols, f)) return false;
-  const GgmlType act_type = f.lane_elements == 16 || f.has_min ? GgmlType::Q8_K : GgmlType::Q8_0;
-  const size_t tmp_bytes = *ggml_row_bytes(act_type, w.cols);
-  const size_t a_row = f.groups * f.act_group_bytes();
-  const size_t w_row = f.groups * f.weight_group_bytes();
-
-  thread_local std::vector<uint8_t> acts;
-  if (acts.size() < a_row * m) acts.resize(a_row * m);
-  uint8_t* act = acts.data();
-  auto run = [&](size_t n, size_t grain, auto&& fn) {
-    if (pool) {
-      pool->parallel_for(n, grain, fn);
-    } else {
-      fn(size_t(0), n);
-    }
-  };
-  run(m, 1, [&](size_t b, size_t e) {
-    std::vector<uint8_t> tmp(tmp_bytes);
-    for (size_t t = b; t < e; ++t) pack_activation_row(f, x + t * x_stride, w.cols, tmp.data(), act + t * a_row);
-  });
-
-  const PackFn pack = pick_pack(w.type);
-  const size_t panels = (w.rows + kRows - 1) / kRows;
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  run(panels, 1, [&](size_t b, size_t e) {
-    thread_local std::vector<uint8_t> panel;
-    if (panel.size() < kRows * w_row) panel.resize(kRows * w_row);
-    for (size_t p = b; p < e; ++p) {
-      const size_t r0 = p * kRows;
-      const int valid = int(std::min<size_t>(kRows, w.rows - r0));
-      // The gathers of the next panel's packing would wait on memory: fetch its rows now,
-      // while this panel computes.
-      if (p + 1 < e) {
-        const size_t next = std::min<size_t>(kRows, w.rows - r0 - kRows);
-        for (size_t r = 0; r < next; ++r) {
-          const uint8_t* row = base + (r0 + kRows + r) * w.row_bytes;
-          for (size_t off = 0; off < w.row_bytes; off += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(row + off), _MM_HINT_T1);
-        }
-      }
-      for (int r = 0; r < kRows; ++r) {
-        if (r < valid) {
-          pack(f, base + (r0 + r) * w.row_bytes, w.cols, panel.data() + r * w_row);
-        } else {
-          std::memset(panel.data() + r * w_row, 0, w_row);
-        }
-      }
-      for (size_t t = 0; t < m; t += kCols) {
-        const int c = int(std::min<size_t>(kCols, m - t));
-        pick_tile(f, c)(f, panel.data(), w_row, act + t * a_row, a_row, y + t * y_stride + r0,
-                        y_stride, valid);
-      }
-    }
-  });
+  static constexpr GemmKernels k{kRows, kCols, pack_avx512, pick_tile};
+  gemm_packed(f, k, w, x, m, x_stride, y, y_stride, pool);
   return true;
 }
 

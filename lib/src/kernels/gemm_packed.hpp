@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "modelswarm/ggml_type.hpp"
+#include "modelswarm/kernels.hpp"
 
 namespace modelswarm::kernels {
 
@@ -38,5 +39,29 @@ bool packed_format(GgmlType type, size_t cols, PackedFormat& f);
 // blocks (ggml_row_bytes of the activation type).
 void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uint8_t* tmp,
                          uint8_t* dst);
+
+// Writes one weight row of `cols` packed: f.groups * f.weight_group_bytes() bytes. Portable;
+// the AVX-512 GEMM packs the same bytes with gathers.
+void pack_weight_row(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+
+using PackWeightsFn = void (*)(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+// Y[c][r] for `rows` packed weight rows (w, w_row bytes apart) and up to GemmKernels::cols packed
+// activation rows (a, a_row bytes apart); writes rows_valid outputs per activation row.
+using TileFn = void (*)(const PackedFormat& f, const uint8_t* w, size_t w_row, const uint8_t* a,
+                        size_t a_row, float* y, size_t y_stride, int rows_valid);
+
+// One ISA's half of the packed GEMM.
+struct GemmKernels {
+  int rows;  // weight rows per panel
+  int cols;  // activation rows per tile
+  PackWeightsFn pack;
+  TileFn (*tile)(const PackedFormat& f, int cols);  // the tile for `cols` (1..cols) rows
+};
+
+// The rest, shared by every ISA: packs the activations, splits the weight rows into panels
+// across `pool`, packs each panel once and runs every token through it. Arguments as for
+// modelswarm::matmul; `f` is packed_format(w.type, w.cols).
+void gemm_packed(const PackedFormat& f, const GemmKernels& k, const MatrixView& w, const float* x,
+                 size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool);
 
 }  // namespace modelswarm::kernels
