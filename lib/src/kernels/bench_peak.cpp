@@ -26,7 +26,13 @@ constexpr size_t kIterations = 1 << 21;
   }
   __m512i t = a[0];
   for (int i = 1; i < 12; ++i) t = _mm512_add_epi32(t, a[i]);
-  return uint64_t(_mm512_reduce_add_epi32(t));
+  // The sums wrap over this many iterations: read the lanes as unsigned (the reduce intrinsic
+  // adds them as int, which overflows).
+  uint32_t lanes[16];
+  _mm512_storeu_si512(lanes, t);
+  uint32_t sum = 0;
+  for (uint32_t v : lanes) sum += v;
+  return sum;
 }
 constexpr double kVnniOpsPerIter = 12 * 64 * 2;
 
@@ -48,14 +54,14 @@ constexpr double kAvx2OpsPerIter = 8 * 32 * 2;
 
 uint64_t scalar_loop(size_t iters, int seed) {
   int uu = int8_t(seed | 1), ss = int8_t(seed + 3);
-  int32_t a[8] = {};
+  uint32_t a[8] = {};  // unsigned: the sums wrap over this many iterations
   for (size_t i = 0; i < iters; ++i) {
-    for (auto& v : a) v += uu * ss;
+    for (auto& v : a) v += uint32_t(uu * ss);
     __asm__ volatile("" : "+r"(uu), "+r"(ss));  // no hoisting the product out of the loop
   }
-  int64_t t = 0;
-  for (int v : a) t += v;
-  return uint64_t(t);
+  uint64_t t = 0;
+  for (uint32_t v : a) t += v;
+  return t;
 }
 }  // namespace
 
