@@ -176,6 +176,9 @@ TEST_CASE("run and eval take the directory; an unsupported tokenizer still runs 
   REQUIRE_MESSAGE(from_dir.exit_code == 0, from_dir.err);
   REQUIRE_MESSAGE(from_gguf.exit_code == 0, from_gguf.err);
   CHECK(nlohmann::json::parse(from_dir.out)["tokens"] == nlohmann::json::parse(from_gguf.out)["tokens"]);
+  auto bench = mstest::run_cli({"bench", (d / "hf").string(), "-p", "8", "-n", "2", "--json"}, std::chrono::seconds(120));
+  REQUIRE_MESSAGE(bench.exit_code == 0, bench.err);
+  CHECK(nlohmann::json::parse(bench.out)["decode_tokens_per_s"]["cpu"].get<double>() > 0);
   auto e1 = mstest::run_cli({"eval", (d / "hf").string(), "--tokens", "1,300,301", "--json"});
   auto e2 = mstest::run_cli({"eval", (d / "q.gguf").string(), "--tokens", "1,300,301", "--json"});
   REQUIRE_MESSAGE(e1.exit_code == 0, e1.err);

@@ -216,3 +216,27 @@ TEST_CASE("a release directory is verified before running, and only once while u
   CHECK(bad.exit_code == 4);
   CHECK(bad.out.empty());
 }
+
+TEST_CASE("bench reports speeds and shares of the measured limits") {
+  mstest::TempDir tmp;
+  auto path = make_model(tmp / "m.gguf", {"--dim", "256", "--ffn", "512", "--heads", "4", "--type", "Q4_0",
+                                          "--output-type", "Q6_K", "--seed", "8"});
+  auto j = json_of(run_cli({"bench", path, "-p", "16", "-n", "4", "--threads", "2", "--json"}, std::chrono::seconds(180)));
+  for (const char* basis : {"wall", "cpu"}) {
+    CAPTURE(basis);
+    CHECK(j["prefill_tokens_per_s"][basis].get<double>() > 0);
+    CHECK(j["decode_tokens_per_s"][basis].get<double>() > 0);
+    CHECK(j["memory_read_bytes_per_s"][basis].get<double>() > 1e8);
+    CHECK(j["peak_int8_ops_per_s"][basis].get<double>() > 1e8);
+    double limit = j["memory_read_bytes_per_s"][basis].get<double>() / j["weight_bytes_per_token"].get<double>();
+    CHECK(j["decode_bandwidth_share"][basis].get<double>() ==
+          doctest::Approx(j["decode_tokens_per_s"][basis].get<double>() / limit).epsilon(1e-6));
+  }
+  auto m = load_model(path);
+  REQUIRE(m.ok());
+  CHECK(j["weight_bytes_per_token"] == (*m)->bytes_per_token());
+  auto text = run_cli({"bench", path, "-p", "8", "-n", "2"}, std::chrono::seconds(180));
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("decode share") != std::string::npos);
+  CHECK(run_cli({"bench", path, "-n", "0"}).exit_code == 2);
+}

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "modelswarm/kernel_bench.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
@@ -190,6 +191,42 @@ TEST_CASE("matmul equals matvec per token on every ISA, with strides and odd siz
   }
 }
 
+TEST_CASE("matvec_multi equals one matvec per matrix, shared or mixed types") {
+  IsaGuard guard;
+  std::mt19937 rng(11);
+  ThreadPool pool(2);
+  const size_t cols = 512;
+  auto a = random_matrix(GgmlType::Q4_0, 37, cols, rng);
+  auto b = random_matrix(GgmlType::Q4_0, 5, cols, rng);
+  auto c = random_matrix(GgmlType::Q4_0, 64, cols, rng);
+  auto k = random_matrix(GgmlType::Q4_K, 21, cols, rng);
+  auto x = gaussian(cols, rng);
+  for (KernelIsa isa : isas()) {
+    REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+    for (bool mixed : {false, true}) {
+      const Matrix* ms[3] = {&a, mixed ? &k : &b, &c};
+      std::vector<MatrixView> views;
+      std::vector<std::vector<float>> ref(3), got(3);
+      std::vector<float*> outs;
+      for (int i = 0; i < 3; ++i) {
+        views.push_back(ms[i]->view());
+        ref[i].assign(ms[i]->rows, NAN);
+        got[i].assign(ms[i]->rows, NAN);
+        outs.push_back(got[i].data());
+        REQUIRE(matvec(views.back(), x.data(), ref[i].data(), &pool).ok());
+      }
+      REQUIRE(matvec_multi(views, x.data(), outs, &pool).ok());
+      for (int i = 0; i < 3; ++i) {
+        INFO(kernel_isa_name(isa) << " mixed " << mixed << " matrix " << i);
+        CHECK(got[i] == ref[i]);  // same kernels, same activations: bit for bit
+      }
+    }
+  }
+  std::vector<MatrixView> one = {a.view()};
+  std::vector<float*> none;
+  CHECK(matvec_multi(one, x.data(), none, nullptr).error().code == ErrorCode::invalid_argument);
+}
+
 TEST_CASE("matvec and matmul refuse malformed matrices") {
   std::vector<uint8_t> buf(4096);
   std::vector<float> x(256), y(256);
@@ -301,4 +338,34 @@ TEST_CASE("thread pool: chunks run on every thread at the same time") {
       REQUIRE(all_met.load());
     }
   }
+}
+
+TEST_CASE("microbenchmarks report positive, finite figures for every ISA") {
+  IsaGuard guard;
+  ThreadPool pool(2);
+  auto bw = measure_memory_bandwidth(pool, size_t(8) << 20, 0.01);
+  REQUIRE(bw.ok());
+  CHECK(bw->wall > 1e8);  // any machine streams more than 100 MB/s
+  CHECK(bw->cpu >= bw->wall * 0.5);
+  for (KernelIsa isa : isas()) {
+    REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+    auto peak = measure_peak_int8_ops(pool, isa, 0.01);
+    REQUIRE(peak.ok());
+    CHECK(peak->wall > 1e8);
+    KernelBenchOptions o;
+    o.rows = 64, o.cols = 512, o.prefill_tokens = 5, o.seconds = 0.01, o.memory_bytes = 8 << 20;
+    auto r = run_kernel_bench(o, pool);
+    REQUIRE(r.ok());
+    CHECK(r->isa == kernel_isa_name(isa));
+    CHECK(r->matrix_bytes == 64 * 18 * 16);
+    for (Rate x : {r->matvec_bytes, r->matmul_int8_ops, r->matvec_bandwidth_share(),
+                   r->matmul_peak_share()}) {
+      CHECK(std::isfinite(x.wall));
+      CHECK(x.wall > 0);
+      CHECK(std::isfinite(x.cpu));
+    }
+  }
+  KernelBenchOptions bad;
+  bad.type = GgmlType::Q5_0;
+  CHECK(run_kernel_bench(bad, pool).error().code == ErrorCode::unsupported);
 }

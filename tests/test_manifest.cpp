@@ -145,8 +145,10 @@ TEST_CASE("manifests/example.manifest.json parses, is canonical, and the schema 
   CHECK(serialize_manifest(*m) == text);
   json schema = json::parse(sc);
   CHECK(schema["properties"]["format"]["const"] == std::string(kManifestFormat));
-  for (const auto& [k, v] : json::parse(text).items()) CHECK(schema["properties"].contains(k));
-  for (const auto& [k, v] : json::parse(text)["files"][1].items()) CHECK(schema["$defs"]["file"]["properties"].contains(k));
-  for (const auto& [k, v] : json::parse(text)["files"][1]["chunks"][1].items())
+  // Named, not a temporary: items() of a temporary dangles in a range-for (ASan caught it).
+  const json doc = json::parse(text);
+  for (const auto& [k, v] : doc.items()) CHECK(schema["properties"].contains(k));
+  for (const auto& [k, v] : doc["files"][1].items()) CHECK(schema["$defs"]["file"]["properties"].contains(k));
+  for (const auto& [k, v] : doc["files"][1]["chunks"][1].items())
     CHECK(schema["$defs"]["chunk"]["properties"].contains(k));
 }

@@ -141,6 +141,26 @@ TEST_CASE("Q8_0 layout: fp16 d then 32 int8") {
   CHECK(round_trip(GgmlType::Q8_0, x) == x);
 }
 
+TEST_CASE("Q8_0 and Q4_0 round as llama.cpp's reference quantizers do") {
+  const auto x = gaussian(4096, 5);
+  const auto q8 = quantize(GgmlType::Q8_0, x);
+  const auto q4 = quantize(GgmlType::Q4_0, x);
+  for (size_t b = 0; b < x.size() / 32; ++b) {
+    float amax = 0, max = 0;
+    for (size_t j = 0; j < 32; ++j) {
+      if (std::fabs(x[32 * b + j]) > amax) amax = std::fabs(x[32 * b + j]), max = x[32 * b + j];
+    }
+    const float d4 = max / -8.f, id4 = 1.f / d4;
+    for (size_t j = 0; j < 32; ++j) {
+      // roundf: half away from zero. Q4_0 truncates v + 8.5 (half up), capped at 15.
+      REQUIRE(int8_t(q8[34 * b + 2 + j]) == int(std::round(x[32 * b + j] * (1.f / (amax / 127.f)))));
+      const int e = std::min(15, int(x[32 * b + j] * id4 + 8.5f));
+      const uint8_t byte = q4[18 * b + 2 + j % 16];
+      REQUIRE((j < 16 ? (byte & 15) : (byte >> 4)) == e);
+    }
+  }
+}
+
 TEST_CASE("Q6_K layout: element values from ql nibbles, qh bit pairs and int8 scales") {
   BlockQ6_K b{};
   b.d = fp32_to_fp16(0.5f);

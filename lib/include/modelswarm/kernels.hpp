@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,12 @@ bool matmul_supported(GgmlType type);
 // Rows are split across `pool` (nullptr: the calling thread only).
 // Errors: unsupported type; cols not a whole number of blocks; row_bytes too small.
 Status matvec(const MatrixView& w, const float* x, float* y, ThreadPool* pool);
+
+// matvec(w[i], x, y[i], pool) for every i, as one call: when the matrices share a type and a row
+// length (a layer's q/k/v, gate/up), x is converted once and all their rows are split across
+// the pool together. REQUIRES: w.size() == y.size(). Same errors as matvec.
+Status matvec_multi(std::span<const MatrixView> w, const float* x, std::span<float* const> y,
+                    ThreadPool* pool);
 
 // Y[t][r] = Σ_i W[r][i]·X[t][i] for t < m tokens: row t of X starts at x + t*x_stride, row t
 // of Y at y + t*y_stride (strides in floats). Activations are quantized once, and weights are

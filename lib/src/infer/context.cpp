@@ -2,6 +2,8 @@
 // is read once per batch (matmul) — once per token when decoding (matvec).
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <span>
 #include <thread>
 
 #include "infer/attention.hpp"
@@ -65,6 +67,26 @@ struct Context::Impl {
     return matmul(view(w), in, n, in_stride, out, out_stride, pool.get());
   }
 
+  // Matrices that read the same input (q/k/v, gate/up): when decoding, one call converts the
+  // input once and gives the pool all their rows at once.
+  struct Projection {
+    const WeightTensor* w;
+    float* out;
+    size_t out_stride;
+  };
+  Status linear_same_input(std::initializer_list<Projection> ps, const float* in, size_t in_stride,
+                           uint32_t n) {
+    if (n == 1 && ps.size() <= 3) {
+      MatrixView views[3];
+      float* outs[3];
+      size_t i = 0;
+      for (const Projection& p : ps) views[i] = view(*p.w), outs[i++] = p.out;
+      return matvec_multi(std::span(views, i), in, std::span(outs, i), pool.get());
+    }
+    for (const Projection& p : ps) MS_TRY(linear(*p.w, in, in_stride, n, p.out, p.out_stride));
+    return Status::success();
+  }
+
   void add_bias(const WeightTensor& b, float* y, uint32_t n, size_t dim) {
     if (!b.present()) return;
     for (uint32_t t = 0; t < n; ++t)
@@ -94,9 +116,8 @@ struct Context::Impl {
     for (uint32_t il = 0; il < c.n_layer; ++il) {
       const LayerWeights& L = W.layers[il];
       norm(x.data(), L.attn_norm, xn.data(), n);
-      MS_TRY(linear(L.wq, xn.data(), E, n, q.data(), q_dim));
-      MS_TRY(linear(L.wk, xn.data(), E, n, k.data(), kv_dim));
-      MS_TRY(linear(L.wv, xn.data(), E, n, v.data(), kv_dim));
+      MS_TRY(linear_same_input({{&L.wq, q.data(), q_dim}, {&L.wk, k.data(), kv_dim}, {&L.wv, v.data(), kv_dim}},
+                               xn.data(), E, n));
       add_bias(L.bq, q.data(), n, q_dim);
       add_bias(L.bk, k.data(), n, kv_dim);
       add_bias(L.bv, v.data(), n, kv_dim);
@@ -137,8 +158,7 @@ struct Context::Impl {
       for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
 
       norm(x.data(), L.ffn_norm, xn.data(), n);
-      MS_TRY(linear(L.ffn_gate, xn.data(), E, n, ffa.data(), c.n_ff));
-      MS_TRY(linear(L.ffn_up, xn.data(), E, n, ffb.data(), c.n_ff));
+      MS_TRY(linear_same_input({{&L.ffn_gate, ffa.data(), c.n_ff}, {&L.ffn_up, ffb.data(), c.n_ff}}, xn.data(), E, n));
       silu_mul_f32(ffa.data(), ffb.data(), ffa.data(), size_t(n) * c.n_ff);
       MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), E));
       for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];

@@ -3,14 +3,27 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/decode_acts.hpp"
+
 namespace modelswarm::kernels {
 
 DotPlan plan_dot(const KernelTable& t, GgmlType type, size_t cols) {
   DotPlan p;
   switch (type) {
-    case GgmlType::Q4_0: p = {t.dot_q4_0_q8_0, GgmlType::Q8_0, 0}; break;
+    case GgmlType::Q4_0:
+      if (t.dot_q4_0_q8_pairs) {
+        return {t.dot_q4_0_q8_pairs, GgmlType::Q8_0, q8_pairs_row_bytes(cols), quantize_q8_pairs};
+      }
+      p = {t.dot_q4_0_q8_0, GgmlType::Q8_0, 0};
+      break;
     case GgmlType::Q8_0: p = {t.dot_q8_0_q8_0, GgmlType::Q8_0, 0}; break;
-    case GgmlType::Q4_K: p = {t.dot_q4_k_q8_k, GgmlType::Q8_K, 0}; break;
+    case GgmlType::Q4_K:
+      if (t.dot_q4_k_q8_k_q4k_order) {
+        return {t.dot_q4_k_q8_k_q4k_order, GgmlType::Q8_K, *ggml_row_bytes(GgmlType::Q8_K, cols),
+                quantize_q8_k_q4k_order};
+      }
+      p = {t.dot_q4_k_q8_k, GgmlType::Q8_K, 0};
+      break;
     case GgmlType::Q6_K: p = {t.dot_q6_k_q8_k, GgmlType::Q8_K, 0}; break;
     case GgmlType::F16: p = {t.dot_f16_f32, GgmlType::F32, 0}; break;
     case GgmlType::BF16: p = {t.dot_bf16_f32, GgmlType::F32, 0}; break;
@@ -21,6 +34,7 @@ DotPlan plan_dot(const KernelTable& t, GgmlType type, size_t cols) {
 }
 
 void convert_activation(const DotPlan& plan, const float* x, size_t cols, uint8_t* dst) {
+  if (plan.convert) return plan.convert(x, cols, dst);
   // Cannot fail: the plan was made for this row length.
   (void)quantize_row(plan.act_type, x, dst, cols);
 }

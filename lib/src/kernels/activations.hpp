@@ -13,6 +13,8 @@ struct DotPlan {
   DotFn dot = nullptr;
   GgmlType act_type = GgmlType::F32;  // F32 (no conversion), Q8_0 or Q8_K
   size_t act_row_bytes = 0;           // bytes of one converted activation row
+  // The conversion when it is not quantize_row(act_type): an ISA-specific layout.
+  void (*convert)(const float* x, size_t cols, uint8_t* dst) = nullptr;
 };
 
 // The dot kernel of `t` for weights of `type` and the activation format it takes.

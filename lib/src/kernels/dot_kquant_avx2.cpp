@@ -31,7 +31,7 @@ using namespace avx2;
     int summ = 0;
     for (int s = 0; s < 8; ++s) summ += m[s] * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
     const int sumi = hsum_i32(acc);
-    sum += x[b].d * (fp16_to_fp32(w[b].d) * float(sumi) - fp16_to_fp32(w[b].dmin) * float(summ));
+    sum += x[b].d * (h2f(w[b].d) * float(sumi) - h2f(w[b].dmin) * float(summ));
   }
   return sum;
 }
@@ -65,7 +65,7 @@ using namespace avx2;
     int corr = 0;
     for (int s = 0; s < 16; ++s) corr += w[b].scales[s] * x[b].bsums[s];
     const int sumi = hsum_i32(acc) - 32 * corr;
-    sum += x[b].d * fp16_to_fp32(w[b].d) * float(sumi);
+    sum += x[b].d * h2f(w[b].d) * float(sumi);
   }
   return sum;
 }

@@ -25,14 +25,14 @@ template <class W>
   size_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum(w[b], x[b])),
-                           _mm256_set1_ps(fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d)), acc0);
+                           _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum(w[b + 1], x[b + 1])),
-                           _mm256_set1_ps(fp16_to_fp32(w[b + 1].d) * fp16_to_fp32(x[b + 1].d)),
+                           _mm256_set1_ps(h2f(w[b + 1].d) * h2f(x[b + 1].d)),
                            acc1);
   }
   if (b < nb) {
     acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sum(w[b], x[b])),
-                           _mm256_set1_ps(fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d)), acc0);
+                           _mm256_set1_ps(h2f(w[b].d) * h2f(x[b].d)), acc0);
   }
   return hsum(_mm256_add_ps(acc0, acc1));
 }

@@ -16,8 +16,10 @@ using DotFn = float (*)(size_t k, const void* w, const void* x);
 using DotF32Fn = float (*)(const float* a, const float* b, size_t n);
 using AxpyFn = void (*)(float a, const float* x, float* y, size_t n);
 
-// Packed int8 matrix multiply (prefill), optional per ISA. See gemm_pack.hpp.
-struct PackedGemm;
+// Prefill matrix multiply on repacked int8 tiles (see gemm_packed.hpp); returns false, having
+// done nothing, for weight types it does not handle. Arguments as for modelswarm::matmul.
+using GemmFn = bool (*)(const MatrixView& w, const float* x, size_t m, size_t x_stride, float* y,
+                        size_t y_stride, ThreadPool* pool);
 
 struct KernelTable {
   KernelIsa isa;
@@ -30,7 +32,11 @@ struct KernelTable {
   DotFn dot_bf16_f32;
   DotF32Fn dot_f32;
   AxpyFn axpy_f32;
-  const PackedGemm* gemm;  // nullptr: matmul uses row dots
+  GemmFn gemm;  // nullptr: matmul always uses row dots
+  // Optional decode kernels on the activation layouts of decode_acts.hpp (nullptr: the plain
+  // Q8_0 / Q8_K ones above are used).
+  DotFn dot_q4_0_q8_pairs;
+  DotFn dot_q4_k_q8_k_q4k_order;
 };
 
 // Filled by each ISA's files; entries an ISA lacks fall back to the scalar ones.

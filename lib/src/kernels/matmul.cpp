@@ -28,6 +28,7 @@ Status matmul(const MatrixView& w, const float* x, size_t m, size_t x_stride, fl
     return Error::invalid_argument("matmul: a row stride is shorter than its row");
   if (w.rows == 0 || m == 0) return Status::success();
   const KernelTable& t = active_table();
+  if (t.gemm && t.gemm(w, x, m, x_stride, y, y_stride, pool)) return Status::success();
   const DotPlan plan = plan_dot(t, w.type, w.cols);
   thread_local std::vector<uint8_t> buf;
   const uint8_t* xa = reinterpret_cast<const uint8_t*>(x);

@@ -36,14 +36,25 @@ inline void q4k_scale_min(const uint8_t* s, int j, uint8_t& sc, uint8_t& m) {
   }
 }
 
-// Round half to even, like llama.cpp's nearest_int (valid for |v| < 2^22). Adding 1.5 * 2^23
-// leaves the rounded integer in the low mantissa bits: the same result as std::nearbyint in
-// the default rounding mode, without a library call in the quantizers' innermost loops.
+// Round half to even, like llama.cpp's nearest_int: adding 1.5·2^23 leaves the rounded integer
+// in the low mantissa bits. Inline (std::nearbyint is a libm call on baseline x86-64); inputs
+// are clamped to ±2^22, where the trick is exact, and NaN gives some integer, never UB.
 inline int nearest_int(float v) {
-  const float f = v + 12582912.f;
-  int32_t i;
-  std::memcpy(&i, &f, sizeof i);
-  return (i & 0x007fffff) - 0x00400000;
+  v = v < -4194303.f ? -4194303.f : (v > 4194303.f ? 4194303.f : v);
+  const float t = v + 12582912.f;
+  uint32_t i;
+  std::memcpy(&i, &t, 4);
+  return int(i & 0x007fffff) - 0x00400000;
+}
+
+// float to int by truncation; 0 for NaN and values beyond ±2^30 (where the cast would be UB).
+inline int trunc_int(float v) { return std::fabs(v) < 1073741824.f ? int(v) : 0; }
+
+// Rounds half away from zero, like roundf, for |v| < 2^23; inline, exact.
+inline int round_away(float v) {
+  const int i = trunc_int(v);
+  const float frac = v - float(i);
+  return i + (frac >= 0.5f) - (frac <= -0.5f);
 }
 
 // Fits x[i] ~ scale*L[i] - mn with L[i] in [0, nmax], minimising the w-weighted squared error

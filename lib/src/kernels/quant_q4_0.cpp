@@ -20,8 +20,8 @@ void quantize_q4_0(const float* x, BlockQ4_0* y, size_t nb) {
     y[b].d = fp32_to_fp16(d);
     for (size_t j = 0; j < kQK4_0 / 2; ++j) {
       // Truncation of v + 8.5 rounds half up, as llama.cpp's reference quantizer does.
-      const int lo = std::min(15, int(x[j] * id + 8.5f));
-      const int hi = std::min(15, int(x[j + kQK4_0 / 2] * id + 8.5f));
+      const int lo = std::min(15, trunc_int(x[j] * id + 8.5f));
+      const int hi = std::min(15, trunc_int(x[j + kQK4_0 / 2] * id + 8.5f));
       y[b].qs[j] = uint8_t(lo | (hi << 4));
     }
   }

@@ -14,7 +14,9 @@ const KernelTable& avx2_table() {
       .dot_bf16_f32 = dot_bf16_f32_avx2,
       .dot_f32 = dot_f32_avx2,
       .axpy_f32 = axpy_f32_avx2,
-      .gemm = nullptr,
+      .gemm = gemm_avx2,
+      .dot_q4_0_q8_pairs = nullptr,
+      .dot_q4_k_q8_k_q4k_order = nullptr,
   };
   return t;
 }

@@ -14,7 +14,9 @@ const KernelTable& avx512_table() {
       .dot_bf16_f32 = dot_bf16_f32_avx512,
       .dot_f32 = dot_f32_avx512,
       .axpy_f32 = axpy_f32_avx512,
-      .gemm = nullptr,
+      .gemm = gemm_avx512,
+      .dot_q4_0_q8_pairs = dot_q4_0_q8_pairs_avx512,
+      .dot_q4_k_q8_k_q4k_order = dot_q4_k_q8_k_q4k_order_avx512,
   };
   return t;
 }

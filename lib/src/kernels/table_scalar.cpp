@@ -14,6 +14,8 @@ const KernelTable kScalarTable = {
     .dot_f32 = dot_f32_scalar,
     .axpy_f32 = axpy_f32_scalar,
     .gemm = nullptr,
+    .dot_q4_0_q8_pairs = nullptr,
+    .dot_q4_k_q8_k_q4k_order = nullptr,
 };
 
 }  // namespace modelswarm::kernels

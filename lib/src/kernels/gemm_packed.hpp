@@ -1,0 +1,67 @@
+// Repacked int8 layout for prefill matrix multiplies with vpdpbusd.
+//
+// vpdpbusd adds four byte products into each of 16 int32 lanes. If lane j always holds
+// elements of one scale block j, a run of vpdpbusd leaves one exact integer sum per block in
+// each lane and no horizontal reduction is needed. So weights and activations are repacked into
+// groups of 16 blocks ("lanes") of B elements (B = 32, or 16 for Q6_K): step s of a group is 64
+// bytes, lane j's 4 bytes being elements 4s..4s+3 of block j. Weights become unsigned levels
+// (Q4_0: q, Q8_0: w+128, Q4_K: q, Q6_K: q) with a float scale per lane and, for Q4_K, a float
+// min per lane; activations are the Q8_0 / Q8_K values llama.cpp uses, with per lane the float
+// scale, the constant-offset correction -offset·Σx as int32, and for Q4_K dx·Σx.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "modelswarm/ggml_type.hpp"
+#include "modelswarm/kernels.hpp"
+
+namespace modelswarm::kernels {
+
+struct PackedFormat {
+  GgmlType type;
+  int lane_elements;     // B
+  int offset;            // unsigned level = value + offset (0 when the format has mins)
+  bool has_min;          // Q4_K: per-lane min term
+  size_t groups;         // groups per row (the last one may be partly empty)
+  size_t steps() const { return size_t(lane_elements) / 4; }
+  // Bytes of one group of a weight row: levels, scales[16], mins[16] (has_min only).
+  size_t weight_group_bytes() const { return 16 * size_t(lane_elements) + (has_min ? 128 : 64); }
+  // Bytes of one group of an activation row: values, scales[16], init[16], and dx·Σx[16].
+  size_t act_group_bytes() const { return 16 * size_t(lane_elements) + 192; }
+};
+
+// The packed format for weights of `type` with rows of `cols`; false if not handled.
+bool packed_format(GgmlType type, size_t cols, PackedFormat& f);
+
+// Quantizes one activation row of `cols` floats (as llama.cpp does for the weight type) and
+// writes it packed: f.groups * f.act_group_bytes() bytes. `tmp` holds one row of Q8_0 / Q8_K
+// blocks (ggml_row_bytes of the activation type).
+void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uint8_t* tmp,
+                         uint8_t* dst);
+
+// Writes one weight row of `cols` packed: f.groups * f.weight_group_bytes() bytes. Portable;
+// the AVX-512 GEMM packs the same bytes with gathers.
+void pack_weight_row(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+
+using PackWeightsFn = void (*)(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+// Y[c][r] for `rows` packed weight rows (w, w_row bytes apart) and up to GemmKernels::cols packed
+// activation rows (a, a_row bytes apart); writes rows_valid outputs per activation row.
+using TileFn = void (*)(const PackedFormat& f, const uint8_t* w, size_t w_row, const uint8_t* a,
+                        size_t a_row, float* y, size_t y_stride, int rows_valid);
+
+// One ISA's half of the packed GEMM.
+struct GemmKernels {
+  int rows;  // weight rows per panel
+  int cols;  // activation rows per tile
+  PackWeightsFn pack;
+  TileFn (*tile)(const PackedFormat& f, int cols);  // the tile for `cols` (1..cols) rows
+};
+
+// The rest, shared by every ISA: packs the activations, splits the weight rows into panels
+// across `pool`, packs each panel once and runs every token through it. Arguments as for
+// modelswarm::matmul; `f` is packed_format(w.type, w.cols).
+void gemm_packed(const PackedFormat& f, const GemmKernels& k, const MatrixView& w, const float* x,
+                 size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool);
+
+}  // namespace modelswarm::kernels
