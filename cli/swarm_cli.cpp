@@ -26,7 +26,7 @@ void SwarmFlags::add_to(CLI::App& app) {
       ->check(CLI::IsMember({"enabled", "forced", "disabled"}));
   app.add_option("--transport", transport, "tcp, utp or both (lan profile: tcp)")
       ->check(CLI::IsMember({"tcp", "utp", "both"}));
-  app.add_option("--disk-io", disk, "Disk back-end: posix (default) or mmap")
+  app.add_option("--disk-io", disk, "Disk back-end: mmap (default) or posix")
       ->check(CLI::IsMember({"posix", "mmap"}));
   app.add_option("--seed-choking", seed_choking, "Seeding unchoke order: round-robin, fastest or anti-leech")
       ->check(CLI::IsMember({"round-robin", "fastest", "anti-leech"}));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Swarm benchmarks on loopback, each against a baseline measured in the same run.
 #  1. one seeder -> one leecher of a SIZE_MB release, vs nginx -> curl of the same bytes;
-#     variants: disk back-end (posix/mmap), transport (tcp/uTP).
+#     variants: disk back-end (mmap/posix), transport (tcp/uTP), profile.
 #  2. fan-out: a seeder capped at UP_MB MiB/s, N leechers, FAN_MB release: time for the last
 #     leecher vs the ideal S/U (and N*S/U, what a server would need); variants of the seeding
 #     strategy.
 # Usage: scripts/bench_swarm.sh [build-dir]
 #   env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6 PARTS="1 2" FETCH_TIMEOUT=300 (seconds per fetch)
+#        BASELINE_MS=path/to/other/modelswarm (part 1 measures it too, for a before/after ratio)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$here/build}
@@ -25,6 +26,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# The publisher's state; every fetching process gets its own (another machine, in effect):
+# sharing it would let fetch copy the chunks from the publisher's registered release instead
+# of downloading them.
 export MODELSWARM_HOME=$work/home
 
 now() { date +%s.%N; }
@@ -84,13 +88,13 @@ run_pair() {  # label seed-flags... -- fetch-flags...
   local sflags=() fflags=()
   while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
   fflags=("$@")
-  "$ms" seed "$rel" "${base[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
+  "${BIN:-$ms}" seed "$rel" "${base[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
   local port; port=$(wait_listen "$work/seed.log")
-  rm -rf "$work/out"
+  rm -rf "$work/out" "$work/fhome"
   local t0 t2
   t0=$(now)
   local rc=0
-  timeout "$FETCH_TIMEOUT" "$ms" fetch "$rel/.modelswarm/release.torrent" --trust "$work/key.pub" \
+  MODELSWARM_HOME=$work/fhome timeout "$FETCH_TIMEOUT" "${BIN:-$ms}" fetch "$rel/.modelswarm/release.torrent" --trust "$work/key.pub" \
       -o "$work/out" --peer "127.0.0.1:$port" "${base[@]}" "${fflags[@]}" > "$work/fetch.log" 2>&1 || rc=$?
   t2=$(now)
   kill "$sp"; wait "$sp" 2>/dev/null || true
@@ -101,8 +105,12 @@ run_pair() {  # label seed-flags... -- fetch-flags...
   local total; total=$(rate "$bytes" "$t0" "$t2")
   echo "$label: fetch (metadata + transfer + chunk verification) $total MB/s = $(python3 -c "print(f'{$total/$best_nginx:.2f}')") x nginx"
 }
-run_pair "lan profile (tcp, posix)" --profile lan -- --profile lan
-run_pair "mmap disk I/O          " --profile lan --disk-io mmap -- --profile lan --disk-io mmap
+# BASELINE_MS: another build of modelswarm, measured in the same run (before/after a change).
+if [ -n "${BASELINE_MS:-}" ]; then
+  BIN=$BASELINE_MS run_pair "baseline build, lan profile" --profile lan -- --profile lan
+fi
+run_pair "lan profile              " --profile lan -- --profile lan
+run_pair "posix disk I/O           " --profile lan --disk-io posix -- --profile lan --disk-io posix
 run_pair "tcp+uTP                " --profile lan --transport both -- --profile lan --transport both
 run_pair "internet profile (tcp+uTP, default buffers)" --profile internet -- --profile internet
 
@@ -119,10 +127,10 @@ run_fan() {  # label seed-flags...
   "$ms" seed "$fan" "${lan[@]}" --upload-limit "${UP_MB}M" --limit-local "$@" > "$work/fseed.log" 2>&1 & local sp=$!; pids+=($sp)
   local port; port=$(wait_listen "$work/fseed.log")
   local peers=(--peer "127.0.0.1:$port") lp=()
-  rm -rf "$work/fan-out"
+  rm -rf "$work/fan-out" "$work"/lhome*
   local t0; t0=$(now)
   for i in $(seq 1 "$N"); do
-    "$ms" fetch "$fan/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/fan-out/$i" \
+    MODELSWARM_HOME=$work/lhome$i "$ms" fetch "$fan/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/fan-out/$i" \
         "${lan[@]}" "${peers[@]}" > "$work/leech$i.log" 2>&1 & lp+=($!); pids+=($!)
     peers+=(--peer "127.0.0.1:$(wait_listen "$work/leech$i.log")")
   done

@@ -96,20 +96,27 @@ TEST_CASE("kill -9 mid-transfer, then resume without downloading verified pieces
   CHECK(second_run < static_cast<std::int64_t>(size) - first_run + static_cast<std::int64_t>(size / 10) + (1 << 20));
 }
 
+// A 3 MiB tmpfs, unmounted at the end of the scope; needs root (the test is skipped otherwise).
+struct SmallDisk {
+  fs::path path;
+  bool mounted = false;
+  explicit SmallDisk(fs::path p) : path(std::move(p)) {
+    fs::create_directories(path);
+    mounted = mount("tmpfs", path.c_str(), "tmpfs", 0, "size=3m") == 0;
+    if (!mounted) MESSAGE("skipped: cannot mount a tmpfs here (", std::strerror(errno), "); needs root");
+  }
+  ~SmallDisk() {
+    if (mounted) umount2(path.c_str(), MNT_DETACH);
+  }
+};
+
 TEST_CASE("disk full: clear I/O error (exit 6), nothing under the final name, resumable") {
   Home home;
   mstest::TempDir tmp;
   Release r = make_release(tmp / "pub", {.name = "too-big", .size = 8 << 20});
-  fs::path mnt = tmp / "small";
-  fs::create_directories(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=3m") != 0) {
-    MESSAGE("skipped: cannot mount a tmpfs here (", std::strerror(errno), "); needs root");
-    return;
-  }
-  struct Unmount {
-    fs::path p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  SmallDisk small(tmp / "small");
+  if (!small.mounted) return;
+  const fs::path& mnt = small.path;
   Peer seeder = start_seed({r.dir}, tmp / "seed");
   auto args = fetch_args(r.torrent.string(), r.public_key, mnt / "out", {"--peer", peer_arg(seeder.port)});
   auto res = mstest::run_cli(args, 60s);
@@ -118,11 +125,38 @@ TEST_CASE("disk full: clear I/O error (exit 6), nothing under the final name, re
   CHECK(res.err.find("disk full") != std::string::npos);
   CHECK(!fs::exists(mnt / "out" / r.name));
   CHECK(fs::exists(mnt / "out" / ".modelswarm-partial"));
+  // The default (mmap) back-end reserves the space first: the error comes before any model
+  // data is downloaded, rather than after filling the disk.
+  CHECK(downloaded_bytes(res.out) < (1 << 20));
 
-  // The staged state is resumable: moved to a bigger disk, the same fetch completes and only
-  // downloads what was missing.
+  // The staged state is resumable: moved to a bigger disk, the same fetch completes.
   fs::copy(mnt / "out", tmp / "big", fs::copy_options::recursive);
   auto again = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "big", {"--peer", peer_arg(seeder.port)}), 60s);
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(same_bytes(r.dir / "model.bin", tmp / "big" / r.name / "model.bin"));
+}
+
+TEST_CASE("disk full with the posix back-end: the pieces on disk are kept for the resume") {
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "too-big", .size = 8 << 20});
+  SmallDisk small(tmp / "small");
+  if (!small.mounted) return;
+  const fs::path& mnt = small.path;
+  Peer seeder = start_seed({r.dir}, tmp / "seed");
+  auto args = fetch_args(r.torrent.string(), r.public_key, mnt / "out",
+                         {"--peer", peer_arg(seeder.port), "--disk-io", "posix"});
+  auto res = mstest::run_cli(args, 60s);
+  INFO(res.err);
+  CHECK(res.exit_code == 6);
+  CHECK(res.err.find("disk full") != std::string::npos);
+  CHECK(!fs::exists(mnt / "out" / r.name));
+
+  // Moved to a bigger disk, the same fetch completes and only downloads what was missing.
+  fs::copy(mnt / "out", tmp / "big", fs::copy_options::recursive);
+  auto again = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "big",
+                                          {"--peer", peer_arg(seeder.port), "--disk-io", "posix"}), 60s);
   INFO(again.err);
   CHECK(again.exit_code == 0);
   CHECK(same_bytes(r.dir / "model.bin", tmp / "big" / r.name / "model.bin"));

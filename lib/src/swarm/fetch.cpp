@@ -1,11 +1,13 @@
 // fetch: metadata -> the two .modelswarm files -> manifest checks -> model data -> chunk checks
 // -> one rename of the staging directory into place. See swarm.hpp for the contract.
+#include <libtorrent/load_torrent.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
 #include <future>
 #include <set>
 
 #include "gate.hpp"
+#include "reserve.hpp"
 #include "reuse_step.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/registry.hpp"
@@ -69,7 +71,14 @@ class Fetch {
   Status start_reuse();
   Status on_reuse_done(Result<ReuseReport> r);
   Status start_download();
+  // Space for the files with these indices (all when empty), when writes go through mmap.
+  Status reserve(const std::vector<lt::file_index_t>& only);
   void maybe_start_verify(const lt::torrent_status& st);
+  struct ReleaseTorrent {
+    std::string bytes;  // empty when it could not be written (a warning was emitted)
+    std::shared_ptr<lt::torrent_info> ti;
+  };
+  Result<ReleaseTorrent> release_torrent(const fs::path& final_dir);
   Status place_release();
   Status handle_alert(lt::alert* a);
   void tick(bool force);
@@ -82,6 +91,7 @@ class Fetch {
   const std::atomic<bool>& stop_;
 
   lt::add_torrent_params atp_;
+  std::string torrent_bytes_;  // the source .torrent, when not a magnet link
   lt::torrent_handle h_;
   std::shared_ptr<const lt::torrent_info> ti_;
   std::string ih_;
@@ -120,7 +130,9 @@ Error Fetch::fail(Error e) {
 }
 
 Status Fetch::prepare() {
-  MS_ASSIGN_OR_RETURN(atp_, params_from_source(o_.source));
+  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source));
+  atp_ = std::move(src.atp);
+  torrent_bytes_ = std::move(src.torrent);
   ih_ = info_hash_hex(atp_.ti ? atp_.ti->info_hashes() : atp_.info_hashes);
   partial_root_ = o_.out_dir / ".modelswarm-partial";
   staging_ = partial_root_ / ih_;
@@ -210,6 +222,7 @@ Status Fetch::on_metadata() {
   }
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(files.num_files()),
                                             lt::dont_download);
+  MS_TRY(reserve({manifest_file_.index, signature_file_.index}));
   prio[static_cast<size_t>(static_cast<int>(manifest_file_.index))] = lt::top_priority;
   prio[static_cast<size_t>(static_cast<int>(signature_file_.index))] = lt::top_priority;
   h_.prioritize_files(prio);
@@ -299,7 +312,20 @@ Status Fetch::on_reuse_done(Result<ReuseReport> r) {
   return Status::success();
 }
 
+Status Fetch::reserve(const std::vector<lt::file_index_t>& only) {
+  if (s_.settings.disk == DiskBackend::posix) return Status::success();  // ENOSPC is an error there
+  const lt::file_storage& files = ti_->files();
+  std::vector<std::pair<fs::path, std::int64_t>> wanted;
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), i) == only.end()) continue;
+    wanted.emplace_back(staging_ / files.file_path(i, ""), files.file_size(i));
+  }
+  return reserve_files(wanted);
+}
+
 Status Fetch::start_download() {
+  MS_TRY(reserve({}));
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
                                             lt::default_priority);
   h_.prioritize_files(prio);
@@ -317,13 +343,21 @@ void Fetch::maybe_start_verify(const lt::torrent_status& st) {
   h_.flush_cache();
 }
 
-Status Fetch::place_release() {
-  fs::path from = staging_ / name_;
-  fs::path to = o_.out_dir / name_;
-  // Seeders need the .torrent (with its piece layers) to serve a v2 torrent; keep it in place.
-  // The merkle trees libtorrent verified come with the resume data.
-  std::vector<char> torrent_bytes;
-  std::shared_ptr<lt::torrent_info> ti;
+// The .torrent to keep beside the release: the source's own bytes when it was a .torrent (its
+// piece layers were checked when it was loaded); after a magnet link, one rebuilt from the
+// merkle trees libtorrent verified, which come with the resume data (rebuilding re-hashes
+// every tree: about a second per GiB, so it is not done when the bytes are at hand).
+Result<Fetch::ReleaseTorrent> Fetch::release_torrent(const fs::path& final_dir) {
+  ReleaseTorrent rt;
+  if (!torrent_bytes_.empty()) {
+    try {
+      rt.ti = lt::load_torrent_buffer({torrent_bytes_.data(), static_cast<std::ptrdiff_t>(torrent_bytes_.size())}).ti;
+    } catch (const std::exception& ex) {
+      return Error::internal(o_.source + ": cannot load the torrent again: " + ex.what());
+    }
+    rt.bytes = torrent_bytes_;
+    return rt;
+  }
   h_.save_resume_data(lt::torrent_handle::save_info_dict);
   auto wait_until = Clock::now() + std::chrono::seconds(20);
   std::optional<lt::add_torrent_params> rd_params;
@@ -335,15 +369,24 @@ Status Fetch::place_release() {
     }
   }
   resume_pending_ = false;
-  if (!rd_params) return Error::internal(to.string() + ": libtorrent did not return the torrent's hashes");
-  ti = rd_params->ti;
+  if (!rd_params) return Error::internal(final_dir.string() + ": libtorrent did not return the torrent's hashes");
+  rt.ti = rd_params->ti;
   try {
-    torrent_bytes = lt::write_torrent_file_buf(*rd_params, {});
+    std::vector<char> buf = lt::write_torrent_file_buf(*rd_params, {});
+    rt.bytes.assign(buf.begin(), buf.end());
   } catch (const std::exception& ex) {
     Event w = event(Event::Kind::warning);
-    w.message = to.string() + ": no release.torrent written (" + ex.what() + "); seed it from the original .torrent";
+    w.message = final_dir.string() + ": no release.torrent written (" + ex.what() + "); seed it from the original .torrent";
     s_.emit(w);
   }
+  return rt;
+}
+
+Status Fetch::place_release() {
+  fs::path from = staging_ / name_;
+  fs::path to = o_.out_dir / name_;
+  // Seeders need the .torrent (with its piece layers) to serve a v2 torrent; keep it in place.
+  MS_ASSIGN_OR_RETURN(ReleaseTorrent rt, release_torrent(to));
   lt::torrent_handle old = h_;
   s_.ses->remove_torrent(old);
   // Wait for libtorrent to close the files before renaming the directory.
@@ -356,9 +399,7 @@ Status Fetch::place_release() {
     }
   }
   h_ = {};
-  if (!torrent_bytes.empty())
-    MS_TRY(write_file_atomic(from / std::string(kTorrentPath),
-                             std::string_view(torrent_bytes.data(), torrent_bytes.size())));
+  if (!rt.bytes.empty()) MS_TRY(write_file_atomic(from / std::string(kTorrentPath), rt.bytes));
   std::error_code ec;
   if (fs::exists(to, ec))
     return Error::io(to.string() + ": appeared while fetching; the verified release stays in " +
@@ -394,7 +435,7 @@ Status Fetch::place_release() {
 
   if (o_.keep_seeding) {
     lt::add_torrent_params seed;
-    seed.ti = ti;
+    seed.ti = rt.ti;
     seed.save_path = o_.out_dir.string();
     s_.apply_common(seed);
     if (s_.settings.serve_once) seed.extensions.push_back(make_serve_once_plugin);

@@ -85,8 +85,8 @@ Result<std::unique_ptr<Session>> Session::open(const SessionSettings& settings,
   lt::session_params params(to_settings_pack(settings, pid));
   // Never replace params.extensions: an empty list silently drops ut_metadata, ut_pex and
   // smart_ban.
-  params.disk_io_constructor = settings.disk == DiskBackend::mmap ? lt::mmap_disk_io_constructor
-                                                                  : lt::posix_disk_io_constructor;
+  params.disk_io_constructor = settings.disk == DiskBackend::posix ? lt::posix_disk_io_constructor
+                                                                   : lt::mmap_disk_io_constructor;
   try {
     impl->ses = std::make_unique<lt::session>(std::move(params));
   } catch (const std::exception& e) {

@@ -15,7 +15,7 @@ SessionSettings lan_profile() {
   s.dht = false;
   s.lsd = true;
   s.fast_links = true;
-  s.disk = DiskBackend::posix;
+  s.disk = DiskBackend::mmap;
   s.connections_limit = 500;
   s.unchoke_slots = -1;  // on a LAN every interested peer may download at once
   return s;

@@ -11,8 +11,15 @@ namespace modelswarm::swarm {
 
 namespace lt = libtorrent;
 
-// magnet:?xt=... (metadata comes from peers) or a .torrent file (keeps its web seeds/trackers).
-Result<lt::add_torrent_params> params_from_source(const std::string& source);
+struct Source {
+  lt::add_torrent_params atp;
+  // The .torrent file's bytes (piece layers included); empty for a magnet link.
+  std::string torrent;
+};
+
+// magnet:?xt=... (metadata comes from peers), a .torrent file (keeps its web seeds/trackers) or
+// the http:// URL of a release directory (its .torrent, the directory as a web seed).
+Result<Source> params_from_source(const std::string& source);
 // Loads a .torrent file (piece layers included).
 Result<lt::add_torrent_params> load_torrent(const std::string& path);
 
