@@ -38,7 +38,8 @@ struct KernelBenchOptions {
   size_t cols = 2048;
   size_t prefill_tokens = 128;  // m of the matmul measurement
   double seconds = 1.0;         // per measurement
-  size_t memory_bytes = 0;      // buffer of the bandwidth measurement (0: the default)
+  size_t memory_bytes = 0;      // bytes streamed by the bandwidth and decode measurements
+                                // (0: bench_stream_bytes())
 };
 
 struct KernelBenchReport {
@@ -46,8 +47,8 @@ struct KernelBenchReport {
   unsigned threads = 0;
   Rate memory_bytes;     // measure_memory_bandwidth
   Rate peak_int8_ops;    // measure_peak_int8_ops for the active ISA
-  // matvec over copies of the matrix that together exceed the last-level cache, so every call
-  // reads its weights from memory, as decode does: weight bytes per second.
+  // matvec over copies of the matrix as large together as the bandwidth measurement's buffer,
+  // so every call reads its weights from memory, as decode does: weight bytes per second.
   Rate matvec_bytes;
   Rate matmul_int8_ops;  // prefill: 2·m·rows·cols per second
   size_t matrix_bytes = 0;
@@ -65,5 +66,9 @@ Result<KernelBenchReport> run_kernel_bench(const KernelBenchOptions& options, Th
 
 // Bytes of the last-level cache (sysfs; 32 MiB when unknown).
 size_t last_level_cache_bytes();
+
+// What the bandwidth and decode measurements stream by default: 8× the last-level cache, and
+// at least 256 MiB (a VM's threads may sit on several caches).
+size_t bench_stream_bytes();
 
 }  // namespace modelswarm

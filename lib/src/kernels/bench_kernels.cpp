@@ -40,8 +40,10 @@ Result<KernelBenchReport> run_kernel_bench(const KernelBenchOptions& o, ThreadPo
   MS_ASSIGN_OR_RETURN(auto one, make_matrix(o.type, o.rows, o.cols));
   const size_t row_bytes = *ggml_row_bytes(o.type, o.cols);
   r.matrix_bytes = one.size();
-  // Enough copies to exceed the last-level cache twice: each call then streams from memory.
-  const size_t copies = std::max<size_t>(2, 2 * last_level_cache_bytes() / one.size() + 1);
+  // As many bytes of copies as the bandwidth measurement streams: each call then reads its
+  // weights from memory, and the two figures compare like with like.
+  const size_t stream = o.memory_bytes ? o.memory_bytes : bench_stream_bytes();
+  const size_t copies = std::max<size_t>(2, (stream + one.size() - 1) / one.size());
   std::vector<uint8_t> all(one.size() * copies);
   for (size_t c = 0; c < copies; ++c) std::copy(one.begin(), one.end(), all.begin() + c * one.size());
   std::vector<float> x(o.cols * o.prefill_tokens), y(o.rows * o.prefill_tokens);

@@ -64,8 +64,10 @@ size_t last_level_cache_bytes() {
   return best ? best : size_t(32) << 20;
 }
 
+size_t bench_stream_bytes() { return std::max(size_t(256) << 20, 8 * last_level_cache_bytes()); }
+
 Result<Rate> measure_memory_bandwidth(ThreadPool& pool, size_t bytes, double seconds) {
-  if (bytes == 0) bytes = std::max(size_t(256) << 20, 8 * last_level_cache_bytes());
+  if (bytes == 0) bytes = bench_stream_bytes();
   bytes = (bytes + 4095) & ~size_t(4095);
   std::unique_ptr<uint8_t, decltype(&std::free)> buf(
       static_cast<uint8_t*>(std::aligned_alloc(4096, bytes)), &std::free);
