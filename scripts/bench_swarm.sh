@@ -34,9 +34,11 @@ export MODELSWARM_HOME=$work/home
 now() { date +%s.%N; }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_listen() {  # file -> port
+  # Only a whole line counts: the event may be half written when the file is read.
+  local line='"event":"listening".*"port":[0-9]+}'
   for _ in $(seq 1 300); do
-    if grep -q '"listening"' "$1" 2>/dev/null; then
-      grep -m1 '"listening"' "$1" | grep -o '"port":[0-9]*' | cut -d: -f2
+    if grep -qE "$line" "$1" 2>/dev/null; then
+      grep -m1 -oE "$line" "$1" | grep -oE '"port":[0-9]+' | cut -d: -f2
       return
     fi
     sleep 0.05
@@ -130,13 +132,18 @@ run_fan() {  # label seed-flags...
   rm -rf "$work/fan-out" "$work"/lhome*
   local t0; t0=$(now)
   for i in $(seq 1 "$N"); do
-    MODELSWARM_HOME=$work/lhome$i "$ms" fetch "$fan/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/fan-out/$i" \
+    MODELSWARM_HOME=$work/lhome$i timeout "$FETCH_TIMEOUT" "$ms" fetch "$fan/.modelswarm/release.torrent" --trust "$work/key.pub" -o "$work/fan-out/$i" \
         "${lan[@]}" "${peers[@]}" > "$work/leech$i.log" 2>&1 & lp+=($!); pids+=($!)
     peers+=(--peer "127.0.0.1:$(wait_listen "$work/leech$i.log")")
   done
-  for p in "${lp[@]}"; do wait "$p"; done
+  local failed=0
+  for p in "${lp[@]}"; do wait "$p" || failed=$((failed + 1)); done
   local t1; t1=$(now)
   kill -INT "$sp"; wait "$sp" 2>/dev/null || true
+  if [ "$failed" -gt 0 ]; then
+    echo "$label: $failed leecher(s) failed: $(grep -h '"error"' "$work"/leech*.log | head -1 | cut -c1-300)"
+    return
+  fi
   local up; up=$(python3 - "$work/fseed.log" <<'PY'
 import json,sys
 ev=[json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
