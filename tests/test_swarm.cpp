@@ -58,6 +58,24 @@ TEST_CASE("fetch from one seeder process: verified release in place, registered,
   CHECK(!events(seeder.proc.out(), "stopped").empty());
 }
 
+TEST_CASE("the lan profile with uTP as well as TCP completes on loopback") {
+  // Regression: 100 ms libtorrent ticks (lan profile) stalled uTP transfers for good, unless
+  // frequent status calls (--status-interval 0.2, as lan_flags() has) kept waking libtorrent:
+  // this fetch keeps the default interval.
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "utp-model", .size = scaled(8 << 20), .piece_size = 4 << 20});
+  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--transport", "both"});
+  auto res = mstest::run_cli({"fetch", r.torrent.string(), "-o", (tmp / "out").string(), "--trust",
+                              r.public_key, "--json", "--profile", "lan", "--listen", "127.0.0.1:0",
+                              "--no-lsd", "--no-dht", "--peer", peer_arg(seeder.port),
+                              "--transport", "both"},
+                             30s);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  check_verified_copy(r, tmp / "out" / r.name);
+}
+
 TEST_CASE("magnet-only fetch gets the metadata from peers") {
   Home home;
   mstest::TempDir tmp;
