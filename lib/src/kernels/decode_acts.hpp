@@ -1,8 +1,9 @@
-// Activation layouts of the AVX-512 decode kernels for Q4_0 and Q4_K weights. Both hold the
-// values of the usual activation format (Q8_0, Q8_K), exactly, rearranged once per matvec so
-// that the per-row kernels need no shuffles on the activation side.
+// Activation layouts of the SIMD decode kernels for Q4_0 (AVX-512, AVX2) and Q4_K (AVX-512).
+// Both hold the values of the usual activation format (Q8_0, Q8_K), exactly, rearranged once
+// per matvec so that the per-row kernels need no shuffles on the activation side.
 //
-// "Q8_0 pairs", for Q4_0: each pair of Q8_0 blocks (a, b) of the activation row becomes one 192-byte record:
+// "Q8_0 pairs", for Q4_0: each pair of Q8_0 blocks (a, b) of the activation row becomes one
+// 192-byte record:
 //   bytes   0-63   int8 values [a 0-15, b 0-15, a 16-31, b 16-31], the order in which two
 //                  Q4_0 blocks' nibbles come out of [qs_a, qs_b, qs_a >> 4, qs_b >> 4];
 //   bytes  64-127  int32[16] -8 · (sum of the 4 values of that dword): Q4_0 levels are used as

@@ -11,6 +11,7 @@ namespace modelswarm::kernels {
 
 float dot_q4_0_q8_0_avx2(size_t k, const void* w, const void* x);
 float dot_q8_0_q8_0_avx2(size_t k, const void* w, const void* x);
+float dot_q4_0_q8_pairs_avx2(size_t k, const void* w, const void* x);
 float dot_q4_k_q8_k_avx2(size_t k, const void* w, const void* x);
 float dot_q6_k_q8_k_avx2(size_t k, const void* w, const void* x);
 float dot_f32_f32_avx2(size_t k, const void* w, const void* x);

@@ -15,7 +15,7 @@ const KernelTable& avx2_table() {
       .dot_f32 = dot_f32_avx2,
       .axpy_f32 = axpy_f32_avx2,
       .gemm = gemm_avx2,
-      .dot_q4_0_q8_pairs = nullptr,
+      .dot_q4_0_q8_pairs = dot_q4_0_q8_pairs_avx2,
       .dot_q4_k_q8_k_q4k_order = nullptr,
   };
   return t;
