@@ -97,6 +97,8 @@ nlohmann::json EventPrinter::to_json(const Event& e) {
       j["port"] = e.port;
       j["peer_id"] = e.peer_id;
       break;
+    case Event::Kind::peer: j["endpoint"] = e.endpoint; break;
+    case Event::Kind::piece: j["piece"] = e.piece; break;
     case Event::Kind::progress:
     case Event::Kind::done:
     case Event::Kind::error:

@@ -39,6 +39,14 @@ TEST_CASE("fetch from one seeder process: verified release in place, registered,
   auto done = events(res.out, "done");
   REQUIRE(done.size() == 1);
   CHECK(done[0]["dir"] == (out / r.name).string());
+  // Scripts can follow each peer and each verified piece.
+  auto peers = events(res.out, "peer");
+  REQUIRE(!peers.empty());
+  CHECK(peers[0]["endpoint"] == peer_arg(seeder.port));
+  CHECK(peers[0]["message"] == "connected");
+  auto pieces = events(res.out, "piece");
+  CHECK(!pieces.empty());
+  for (const auto& p : pieces) CHECK(p["piece"].get<int>() >= 0);
 
   auto reg = modelswarm::list_registered();
   REQUIRE(reg.ok());

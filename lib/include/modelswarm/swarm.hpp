@@ -110,6 +110,9 @@ struct Event {
     progress,           // progress
     peer_banned,        // endpoint in message
     hash_failed,        // a piece failed its hash check (message: piece index)
+    peer,               // a peer connected or disconnected (endpoint; message: "connected" or
+                        // "disconnected: REASON")
+    piece,              // a downloaded piece passed its hash check (piece)
     warning,            // something non-fatal (tracker error, untrusted-but-seeded key, ...)
     done,               // verified release in place (dir), peers = per-peer totals
     error,              // error set; the operation is stopping
@@ -122,6 +125,8 @@ struct Event {
   std::string dir;        // release directory (added/done)
   int port = 0;           // listening
   std::string peer_id;    // listening
+  std::string endpoint;   // peer
+  int piece = -1;         // piece
   Progress progress;
   ReuseStats reuse;       // reused
   std::vector<PeerStats> peers;

@@ -12,6 +12,8 @@ const char* event_kind_name(Event::Kind kind) {
     case Event::Kind::progress: return "progress";
     case Event::Kind::peer_banned: return "peer_banned";
     case Event::Kind::hash_failed: return "hash_failed";
+    case Event::Kind::peer: return "peer";
+    case Event::Kind::piece: return "piece";
     case Event::Kind::warning: return "warning";
     case Event::Kind::done: return "done";
     case Event::Kind::error: return "error";

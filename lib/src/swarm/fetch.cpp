@@ -478,7 +478,12 @@ Status Fetch::handle_alert(lt::alert* a) {
     if (stage_ == Stage::manifest) return on_read_piece(*rp);
   } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
     tally_.add_block(*bf, ti_.get());
-  } else if (lt::alert_cast<lt::piece_finished_alert>(a)) {
+  } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
+    Event e;
+    e.kind = Event::Kind::piece;
+    e.name = name_;
+    e.piece = static_cast<int>(pf->piece_index);
+    s_.emit(e);
     return maybe_read_manifest();
   } else if (lt::alert_cast<lt::cache_flushed_alert>(a)) {
     if (stage_ == Stage::flushing) {

@@ -234,6 +234,16 @@ bool translate_common_alert(const Session::Impl& s, const lt::alert* a) {
     e.name = te->torrent_name();
     e.message = "tracker " + std::string(te->tracker_url()) + ": " + te->error_message() +
                 (te->error ? " (" + te->error.message() + ")" : "");
+  } else if (auto* pc = lt::alert_cast<lt::peer_connect_alert>(a)) {
+    e.kind = Event::Kind::peer;
+    e.name = pc->torrent_name();
+    e.endpoint = endpoint_string(pc->endpoint);
+    e.message = "connected";
+  } else if (auto* pd = lt::alert_cast<lt::peer_disconnected_alert>(a)) {
+    e.kind = Event::Kind::peer;
+    e.name = pd->torrent_name();
+    e.endpoint = endpoint_string(pd->endpoint);
+    e.message = "disconnected: " + pd->error.message();
   } else if (auto* lf = lt::alert_cast<lt::listen_failed_alert>(a)) {
     e.kind = Event::Kind::warning;
     e.message = lf->message();

@@ -29,6 +29,7 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
   p.set_str(sp::peer_fingerprint, peer_id);  // 20 bytes: used verbatim as the peer id
   p.set_int(sp::alert_mask, lt::alert_category::error | lt::alert_category::status |
                                 lt::alert_category::storage | lt::alert_category::peer |
+                                lt::alert_category::connect | lt::alert_category::piece_progress |
                                 lt::alert_category::tracker | lt::alert_category::file_progress |
                                 lt::alert_category::block_progress);
   p.set_int(sp::alert_queue_size, 10000);
