@@ -220,6 +220,23 @@ std::string number_text(double v, MetaType t) {
 }
 }  // namespace
 
+// Exact text of an integer element: u64/i64 read as themselves, since converting their double
+// from number_at back to an integer is lossy and, past the range of long long, undefined.
+std::string MetaValue::integer_text_at(uint64_t i) const {
+  const uint8_t* p = raw_.data() + i * meta_type_size(elem_);
+  if (elem_ == MetaType::u64) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return std::to_string(v);
+  }
+  if (elem_ == MetaType::i64) {
+    int64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return std::to_string(v);
+  }
+  return std::to_string(static_cast<long long>(number_at(i)));  // 32 bits or fewer: exact
+}
+
 std::string MetaValue::to_display(size_t max_chars) const {
   switch (type_) {
     case MetaType::string: return quote(s_, max_chars);
@@ -241,7 +258,7 @@ std::string MetaValue::to_display(size_t max_chars) const {
     if (i) out += ", ";
     if (elem_ == MetaType::string) out += quote(strings_[i], 20);
     else if (elem_ == MetaType::f32 || elem_ == MetaType::f64) out += number_text(number_at(i), elem_);
-    else out += std::to_string(static_cast<long long>(number_at(i)));
+    else out += integer_text_at(i);
   }
   if (size() > n) out += ", ...";
   return out;
