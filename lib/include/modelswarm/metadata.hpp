@@ -84,7 +84,6 @@ class MetaValue {
   bool operator==(const MetaValue& o) const = default;
 
  private:
-  std::string integer_text_at(uint64_t i) const;
   static MetaValue uint_of(MetaType t, uint64_t v);
   static MetaValue int_of(MetaType t, int64_t v);
 

@@ -194,6 +194,22 @@ double MetaValue::number_at(uint64_t i) const {
 }
 
 namespace {
+// Exact text of an integer array element: u64/i64 are read as themselves, since converting
+// their double (number_at) back to an integer is lossy and, past long long's range, undefined.
+std::string integer_text(const uint8_t* p, MetaType t, double as_double) {
+  if (t == MetaType::u64) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return std::to_string(v);
+  }
+  if (t == MetaType::i64) {
+    int64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return std::to_string(v);
+  }
+  return std::to_string(static_cast<long long>(as_double));  // 32 bits or fewer: exact
+}
+
 std::string quote(const std::string& s, size_t max_chars) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size(); ++i) {
@@ -220,23 +236,6 @@ std::string number_text(double v, MetaType t) {
 }
 }  // namespace
 
-// Exact text of an integer element: u64/i64 read as themselves, since converting their double
-// from number_at back to an integer is lossy and, past the range of long long, undefined.
-std::string MetaValue::integer_text_at(uint64_t i) const {
-  const uint8_t* p = raw_.data() + i * meta_type_size(elem_);
-  if (elem_ == MetaType::u64) {
-    uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return std::to_string(v);
-  }
-  if (elem_ == MetaType::i64) {
-    int64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return std::to_string(v);
-  }
-  return std::to_string(static_cast<long long>(number_at(i)));  // 32 bits or fewer: exact
-}
-
 std::string MetaValue::to_display(size_t max_chars) const {
   switch (type_) {
     case MetaType::string: return quote(s_, max_chars);
@@ -258,7 +257,7 @@ std::string MetaValue::to_display(size_t max_chars) const {
     if (i) out += ", ";
     if (elem_ == MetaType::string) out += quote(strings_[i], 20);
     else if (elem_ == MetaType::f32 || elem_ == MetaType::f64) out += number_text(number_at(i), elem_);
-    else out += integer_text_at(i);
+    else out += integer_text(raw_.data() + i * meta_type_size(elem_), elem_, number_at(i));
   }
   if (size() > n) out += ", ...";
   return out;
