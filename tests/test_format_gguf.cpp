@@ -335,3 +335,15 @@ TEST_CASE("read_gguf and read_model_info read a file and a directory holding one
   CHECK(junk.error().code == ErrorCode::format);
   CHECK(junk.error().message.find("junk.bin") != std::string::npos);
 }
+
+TEST_CASE("64-bit integer array elements are displayed exactly, even past long long's range") {
+  std::vector<uint8_t> raw(16);
+  uint64_t big = std::numeric_limits<uint64_t>::max();
+  int64_t neg = std::numeric_limits<int64_t>::min();
+  std::memcpy(raw.data(), &big, 8);
+  std::memcpy(raw.data() + 8, &neg, 8);
+  CHECK(modelswarm::MetaValue::numeric_array(modelswarm::MetaType::u64, raw).to_display() ==
+        "[u64 x 2] 18446744073709551615, 9223372036854775808");
+  CHECK(modelswarm::MetaValue::numeric_array(modelswarm::MetaType::i64, raw).to_display() ==
+        "[i64 x 2] -1, -9223372036854775808");
+}

@@ -194,20 +194,12 @@ double MetaValue::number_at(uint64_t i) const {
 }
 
 namespace {
-// Exact text of an integer array element: u64/i64 are read as themselves, since converting
-// their double (number_at) back to an integer is lossy and, past long long's range, undefined.
-std::string integer_text(const uint8_t* p, MetaType t, double as_double) {
-  if (t == MetaType::u64) {
-    uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return std::to_string(v);
-  }
-  if (t == MetaType::i64) {
-    int64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return std::to_string(v);
-  }
-  return std::to_string(static_cast<long long>(as_double));  // 32 bits or fewer: exact
+// u64/i64 array elements read as themselves: their double (number_at) converted back to an
+// integer is lossy and, past long long's range, undefined.
+std::string int64_text(const uint8_t* p, MetaType t) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return t == MetaType::u64 ? std::to_string(v) : std::to_string(static_cast<int64_t>(v));
 }
 
 std::string quote(const std::string& s, size_t max_chars) {
@@ -257,7 +249,8 @@ std::string MetaValue::to_display(size_t max_chars) const {
     if (i) out += ", ";
     if (elem_ == MetaType::string) out += quote(strings_[i], 20);
     else if (elem_ == MetaType::f32 || elem_ == MetaType::f64) out += number_text(number_at(i), elem_);
-    else out += integer_text(raw_.data() + i * meta_type_size(elem_), elem_, number_at(i));
+    else if (elem_ == MetaType::u64 || elem_ == MetaType::i64) out += int64_text(raw_.data() + i * 8, elem_);
+    else out += std::to_string(static_cast<long long>(number_at(i)));  // 32 bits or fewer: exact
   }
   if (size() > n) out += ", ...";
   return out;
