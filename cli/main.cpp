@@ -42,13 +42,17 @@ int exit_code_for(ErrorCode code) {
   return kExitInternal;
 }
 
+namespace {
+void print_error_document(const Error& e, int exit_code) {
+  print_json({{"error", {{"code", error_code_name(e.code)}, {"message", e.message}}},
+              {"exit_code", exit_code}});
+}
+}  // namespace
+
 int report_error(const Globals& g, const Error& e) {
   int code = exit_code_for(e.code);
   std::fprintf(stderr, "modelswarm: error: %s\n", e.message.c_str());
-  if (g.json) {
-    print_json({{"error", {{"code", error_code_name(e.code)}, {"message", e.message}}},
-                {"exit_code", code}});
-  }
+  if (g.json) print_error_document(e, code);
   return code;
 }
 
@@ -113,8 +117,7 @@ int main(int argc, char** argv) {
     // its error document.
     for (int i = 1; i < argc; ++i)
       if (std::string_view(argv[i]) == "--json") {
-        print_json({{"error", {{"code", "invalid_argument"}, {"message", e.what()}}},
-                    {"exit_code", kExitUsage}});
+        print_error_document(modelswarm::Error::invalid_argument(e.what()), kExitUsage);
         break;
       }
     return kExitUsage;
