@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 
 #include <libtorrent/torrent_info.hpp>
@@ -295,6 +296,45 @@ TEST_CASE("load_and_verify_manifest checks signature, trust, expiry and rollback
   REQUIRE(content.ok());
   CHECK(content->ok());
   CHECK(content->chunks_checked == 6);
+}
+
+TEST_CASE("verify_chunks skips only the chunks the caller has already verified, never the directory checks") {
+  Packed p;
+  modelswarm::Manifest m = p.manifest();
+  // The model file's last tensor chunk, corrupted on disk.
+  size_t fi = 0;
+  while (m.files[fi].chunks.size() < 2) ++fi;
+  const modelswarm::Chunk& last = m.files[fi].chunks.back();
+  flip_byte(p.dir / m.files[fi].path, last.offset);
+  size_t last_index = m.files[fi].chunks.size() - 1;
+
+  auto plain = modelswarm::verify_chunks(p.dir, m);
+  REQUIRE(plain.ok());
+  REQUIRE(plain->problems.size() == 1);
+  CHECK(plain->problems[0].chunk == last.name);
+
+  // Marked as verified earlier (a fetch hashed it while it arrived): not read again.
+  modelswarm::ChunkCheckOptions skip_last;
+  skip_last.already_verified = [&](size_t f, size_t c) { return f == fi && c == last_index; };
+  auto skipped = modelswarm::verify_chunks(p.dir, m, skip_last);
+  REQUIRE(skipped.ok());
+  CHECK(skipped->ok());
+  CHECK(skipped->chunks_checked == plain->chunks_checked);
+  CHECK(skipped->bytes_hashed == plain->bytes_hashed - last.size);
+
+  // Everything marked verified: an extra file and a wrong size are still found.
+  modelswarm::ChunkCheckOptions all;
+  all.already_verified = [](size_t, size_t) { return true; };
+  mstest::write_file((p.dir / "extra.bin").string(), "x");
+  fs::resize_file(p.dir / m.files[fi].path, m.files[fi].size + 1);
+  auto structural = modelswarm::verify_chunks(p.dir, m, all);
+  REQUIRE(structural.ok());
+  CHECK(structural->bytes_hashed == 0);
+  REQUIRE(structural->problems.size() == 2);
+  std::set<modelswarm::ContentProblem::Kind> kinds;
+  for (const auto& pr : structural->problems) kinds.insert(pr.kind);
+  CHECK(kinds.count(modelswarm::ContentProblem::Kind::extra) == 1);
+  CHECK(kinds.count(modelswarm::ContentProblem::Kind::size_mismatch) == 1);
 }
 
 TEST_CASE("a single file is packed into a directory of its own") {

@@ -192,3 +192,37 @@ TEST_CASE("fetch refuses before any model data: wrong key, no key, manifest/torr
     fs::remove(r.dir / "extra.bin");
   }
 }
+
+TEST_CASE("a signed chunk hash the data does not match fails the fetch, though every piece passes") {
+  // A publisher's manifest with a wrong chunk hash (a packing bug, or bytes changed after the
+  // chunks were hashed): libtorrent's merkle checks pass, only the chunk check can refuse it.
+  Home home;
+  mstest::TempDir tmp;
+  modelswarm::KeyPair key = modelswarm::generate_key_pair();
+  Release r = make_release(tmp / "pub", {.name = "misled", .size = scaled(8 << 20)}, &key);
+  fs::path mpath = r.dir / ".modelswarm" / "manifest.json";
+  auto m = modelswarm::parse_manifest(mstest::read_file(mpath.string()), "manifest");
+  REQUIRE(m.ok());
+  REQUIRE(m->files[0].path == "model.bin");
+  m->files[0].chunks.back().sha256[7] ^= 1;
+  std::string bytes = modelswarm::serialize_manifest(*m);
+  auto sig = modelswarm::sign_message(bytes, key.secret_key, "misled");
+  REQUIRE(sig.ok());
+  mstest::write_file(mpath.string(), bytes);
+  mstest::write_file((r.dir / ".modelswarm" / "manifest.json.minisig").string(), modelswarm::format_signature(*sig));
+  write_torrent(r.dir, tmp / "misled.torrent", 256 << 10);
+  mstest::Background seed({evil_seed_tool(), (tmp / "misled.torrent").string(), (tmp / "pub").string()},
+                          (tmp / "seed").string());
+  REQUIRE(seed.wait_for_output("listening", 20s));
+  int port = events(seed.out(), "listening").at(0)["port"];
+
+  auto res = mstest::run_cli(fetch_args((tmp / "misled.torrent").string(), r.public_key, tmp / "out",
+                                        {"--peer", peer_arg(port)}), 120s);
+  INFO(res.err);
+  CHECK(res.exit_code == 4);
+  CHECK(res.err.find("model.bin") != std::string::npos);
+  CHECK(res.err.find("differs from the signed manifest") != std::string::npos);
+  // Every byte was downloaded and passed libtorrent's checks, yet nothing is in place.
+  CHECK(downloaded_bytes(res.out) >= static_cast<std::int64_t>(r.size));
+  CHECK(!fs::exists(tmp / "out" / "misled"));
+}

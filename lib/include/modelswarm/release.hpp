@@ -106,6 +106,10 @@ std::string_view content_problem_name(ContentProblem::Kind k);
 
 struct ChunkCheckOptions {
   bool check_file_sha256 = false;  // also hash whole files (a second pass over every byte)
+  // Chunks (file index into Manifest::files, chunk index) that the caller has already hashed
+  // and found matching, e.g. while they were downloaded: counted as checked, not read again.
+  // The directory checks (missing, extra, sizes, links) are made all the same.
+  std::function<bool(size_t file, size_t chunk)> already_verified;
   unsigned threads = 0;
   ProgressFn progress;
   const std::atomic<bool>* cancel = nullptr;

@@ -82,13 +82,15 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
   }
 
   HashPlan plan;
+  static constexpr size_t kNotHashed = SIZE_MAX;
   struct Pending {
     const ManifestFile* file;
-    size_t first_range;
+    std::vector<size_t> chunk_ranges;  // index into plan.ranges, or kNotHashed
     std::optional<size_t> whole_range;
   };
   std::vector<Pending> pending;
-  for (const auto& f : m.files) {
+  for (size_t fidx = 0; fidx < m.files.size(); ++fidx) {
+    const ManifestFile& f = m.files[fidx];
     // Defence in depth: the parser already refuses such paths.
     if (!validate_release_path(f.path).ok()) {
       problem(Kind::unsafe_path, f.path, "escapes the release directory");
@@ -108,13 +110,20 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
     uint32_t fi = static_cast<uint32_t>(plan.files.size());
     plan.files.push_back(dir / f.path);
     plan.expected_sizes.push_back(f.size);
-    Pending p{&f, plan.ranges.size(), std::nullopt};
-    for (const auto& c : f.chunks) plan.ranges.push_back({fi, c.offset, c.size});
+    Pending p{&f, {}, std::nullopt};
+    for (size_t c = 0; c < f.chunks.size(); ++c) {
+      if (o.already_verified && o.already_verified(fidx, c)) {
+        p.chunk_ranges.push_back(kNotHashed);
+        continue;
+      }
+      p.chunk_ranges.push_back(plan.ranges.size());
+      plan.ranges.push_back({fi, f.chunks[c].offset, f.chunks[c].size});
+    }
     if (o.check_file_sha256) {
       p.whole_range = plan.ranges.size();
       plan.ranges.push_back({fi, 0, f.size});
     }
-    pending.push_back(p);
+    pending.push_back(std::move(p));
   }
 
   HashOptions ho;
@@ -130,10 +139,11 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
   for (const auto& p : pending) {
     const ManifestFile& f = *p.file;
     rep.files_checked++;
-    rep.bytes_hashed += f.size;
     for (size_t c = 0; c < f.chunks.size(); ++c) {
       rep.chunks_checked++;
-      if (hr->range_digests[p.first_range + c] != f.chunks[c].sha256) {
+      if (p.chunk_ranges[c] == kNotHashed) continue;
+      rep.bytes_hashed += f.chunks[c].size;
+      if (hr->range_digests[p.chunk_ranges[c]] != f.chunks[c].sha256) {
         const Chunk& ch = f.chunks[c];
         std::string what = ch.name == kHeaderChunkName    ? "header differs from the signed manifest"
                            : ch.name == kWholeFileChunkName ? "content differs from the signed manifest"

@@ -6,6 +6,7 @@
 #include <future>
 #include <set>
 
+#include "chunk_watch.hpp"
 #include "gate.hpp"
 #include "reserve.hpp"
 #include "reuse_step.hpp"
@@ -74,6 +75,13 @@ class Fetch {
   // Space for the files with these indices (all when empty), when writes go through mmap.
   Status reserve(const std::vector<lt::file_index_t>& only);
   void maybe_start_verify(const lt::torrent_status& st);
+  // Once the download is complete and the chunk watch has caught up: straight to the final
+  // check when every chunk matched on the way, else after libtorrent has flushed its buffers.
+  void maybe_finish_watch();
+  void start_final_check();
+  // libtorrent closes connections to seeds once a torrent has every piece it wants: after the
+  // two signed files, it would drop the very peers the model data then has to come from.
+  void keep_seed_connections(bool keep);
   struct ReleaseTorrent {
     std::string bytes;  // empty when it could not be written (a warning was emitted)
     std::shared_ptr<lt::torrent_info> ti;
@@ -100,6 +108,9 @@ class Fetch {
   Stage stage_ = Stage::metadata;
   MetaFile manifest_file_, signature_file_;
   std::optional<Manifest> manifest_;
+  // Declared before verify_: the final check reads the watch's results until verify_ is done.
+  std::unique_ptr<ChunkWatch> watch_;
+  bool flush_requested_ = false;
   std::future<Status> verify_;
   std::future<Result<ReuseReport>> reuse_;
   StagingLease lease_;
@@ -165,6 +176,7 @@ Status Fetch::prepare() {
   piece_layers_known_ = atp_.ti && atp_.ti->v2_piece_hashes_verified();
   if (atp_.flags & lt::torrent_flags::super_seeding)
     atp_.flags &= ~lt::torrent_flags::super_seeding;
+  keep_seed_connections(true);
   lt::error_code lec;
   h_ = s_.ses->add_torrent(atp_, lec);
   if (lec) return Error::network(o_.source + ": cannot add torrent: " + lec.message());
@@ -329,8 +341,20 @@ Status Fetch::start_download() {
   std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
                                             lt::default_priority);
   h_.prioritize_files(prio);
+  keep_seed_connections(false);
   stage_ = Stage::downloading;
+  // Pieces already in the staging files (a resumed run, reused chunks) count from the start.
+  watch_ = std::make_unique<ChunkWatch>(*manifest_, *ti_, staging_);
+  lt::torrent_status st = h_.status(lt::torrent_handle::query_pieces);
+  for (lt::piece_index_t p(0); p < lt::piece_index_t(st.pieces.size()); ++p)
+    if (st.pieces.get_bit(p)) watch_->piece_done(p);
   return Status::success();
+}
+
+void Fetch::keep_seed_connections(bool keep) {
+  lt::settings_pack p;
+  p.set_bool(lt::settings_pack::close_redundant_connections, !keep);
+  s_.ses->apply_settings(std::move(p));
 }
 
 void Fetch::maybe_start_verify(const lt::torrent_status& st) {
@@ -340,7 +364,24 @@ void Fetch::maybe_start_verify(const lt::torrent_status& st) {
     return;
   stage_ = Stage::flushing;
   tally_.sample(h_);  // before the connections close: a fast source can finish between ticks
+  maybe_finish_watch();
+}
+
+void Fetch::maybe_finish_watch() {
+  if (stage_ != Stage::flushing || flush_requested_ || (watch_ && !watch_->idle())) return;
+  if (watch_ && watch_->all_verified()) return start_final_check();
+  flush_requested_ = true;
   h_.flush_cache();
+}
+
+void Fetch::start_final_check() {
+  stage_ = Stage::verifying;
+  tick(true);
+  fs::path dir = staging_ / name_;
+  Manifest m = *manifest_;
+  ChunkCheckOptions co;
+  if (watch_) co.already_verified = watch_->verified();
+  verify_ = std::async(std::launch::async, [dir, m, co] { return check_chunks(dir, m, co); });
 }
 
 // The .torrent to keep beside the release: the source's own bytes when it was a .torrent (its
@@ -466,6 +507,9 @@ Status Fetch::handle_alert(lt::alert* a) {
     resume_pending_ = false;
   } else if (lt::alert_cast<lt::metadata_received_alert>(a)) {
     return on_metadata();
+  } else if (lt::alert_cast<lt::torrent_finished_alert>(a)) {
+    // Not a second later, at the next status tick.
+    if (stage_ == Stage::downloading) maybe_start_verify(h_.status());
   } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
     if (stage_ == Stage::rechecking) {
       MS_TRY(start_download());
@@ -479,6 +523,7 @@ Status Fetch::handle_alert(lt::alert* a) {
   } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
     tally_.add_block(*bf, ti_.get());
   } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
+    if (watch_) watch_->piece_done(pf->piece_index);
     Event e;
     e.kind = Event::Kind::piece;
     e.name = name_;
@@ -486,13 +531,7 @@ Status Fetch::handle_alert(lt::alert* a) {
     s_.emit(e);
     return maybe_read_manifest();
   } else if (lt::alert_cast<lt::cache_flushed_alert>(a)) {
-    if (stage_ == Stage::flushing) {
-      stage_ = Stage::verifying;
-      tick(true);
-      fs::path dir = staging_ / name_;
-      Manifest m = *manifest_;
-      verify_ = std::async(std::launch::async, [dir, m] { return check_chunks(dir, m); });
-    }
+    if (stage_ == Stage::flushing && flush_requested_) start_final_check();
   } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
     std::string what = fe->filename();
     if (fe->error == boost::system::errc::no_space_on_device)
@@ -547,7 +586,9 @@ Result<FetchResult> Fetch::run() {
       else fail(Error::interrupted("fetch interrupted; run it again to resume"));
       break;
     }
-    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(100))) {
+    // While the chunk watch catches up after the last piece, nothing else will wake us.
+    auto wait = std::chrono::milliseconds(stage_ == Stage::flushing && !flush_requested_ ? 5 : 100);
+    for (lt::alert* a : s_.pop_alerts(wait)) {
       if (Status st = handle_alert(a); !st.ok()) {
         fail(st.error());
         break;
@@ -555,6 +596,7 @@ Result<FetchResult> Fetch::run() {
     }
     if (error_) break;
     tick(false);
+    maybe_finish_watch();
     if (stage_ == Stage::reusing && reuse_.valid() &&
         reuse_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       if (Status st = on_reuse_done(reuse_.get()); !st.ok()) {

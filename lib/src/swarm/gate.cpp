@@ -44,8 +44,9 @@ Result<GateResult> check_release_metadata(const std::string& manifest_bytes,
   return out;
 }
 
-Status check_chunks(const std::filesystem::path& release_dir, const Manifest& manifest) {
-  MS_ASSIGN_OR_RETURN(ContentReport report, verify_chunks(release_dir, manifest));
+Status check_chunks(const std::filesystem::path& release_dir, const Manifest& manifest,
+                    const ChunkCheckOptions& options) {
+  MS_ASSIGN_OR_RETURN(ContentReport report, verify_chunks(release_dir, manifest, options));
   if (!report.ok()) {
     const ContentProblem& p = report.problems.front();
     return Error::content(release_dir.string() + ": " + p.message +

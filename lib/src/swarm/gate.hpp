@@ -10,6 +10,7 @@
 
 #include "modelswarm/error.hpp"
 #include "modelswarm/manifest.hpp"
+#include "modelswarm/release.hpp"
 
 namespace modelswarm::swarm {
 
@@ -33,7 +34,9 @@ Result<GateResult> check_release_metadata(const std::string& manifest_bytes,
                                           KeyPolicy policy, const lt::torrent_info& ti,
                                           const std::string& origin);
 
-// The manifest's chunk SHA-256s over the files in `release_dir`.
-Status check_chunks(const std::filesystem::path& release_dir, const Manifest& manifest);
+// The manifest's chunk SHA-256s over the files in `release_dir` (options: chunks already
+// checked, see ChunkCheckOptions).
+Status check_chunks(const std::filesystem::path& release_dir, const Manifest& manifest,
+                    const ChunkCheckOptions& options = {});
 
 }  // namespace modelswarm::swarm

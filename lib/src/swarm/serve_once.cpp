@@ -11,13 +11,22 @@ namespace modelswarm::swarm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// After the owner's last block of a piece went out: time for it to announce the piece (HAVE)
+// and for the others to ask it instead.
 constexpr auto kGrace = std::chrono::seconds(4);
+// An owner whose requests stop moving (a choked or stalled peer) loses the piece after this.
+constexpr auto kStall = std::chrono::seconds(20);
 
 class ServeOncePeer;
 
+// A piece's owner is the peer it is being (or was last) sent to. The grace runs from the last
+// block sent, not from the request: with a capped upload, requests wait in the seeder's queue
+// for seconds, and a grace counted from the request let others get the piece from the seeder
+// before the owner had it at all (the swarm test saw 1.56x S sent instead of about 1x).
 struct Owner {
   const ServeOncePeer* peer;
-  Clock::time_point since;
+  int pending = 0;  // the owner's requests for the piece not yet sent, rejected or cancelled
+  Clock::time_point last;
 };
 
 // libtorrent calls every hook of a torrent's plugins on its network thread: no locking.
@@ -33,8 +42,44 @@ class ServeOncePeer : public lt::peer_plugin {
 
   bool on_request(const lt::peer_request& r) override {
     auto now = Clock::now();
-    auto [it, fresh] = t_.owners.try_emplace(r.piece, Owner{this, now});
-    if (fresh || it->second.peer == this || now - it->second.since > kGrace) return false;
+    auto [it, fresh] = t_.owners.try_emplace(r.piece, Owner{this, 0, now});
+    Owner& o = it->second;
+    if (!fresh && o.peer != this) {
+      bool held = now - o.last < kGrace || (o.pending > 0 && now - o.last < kStall);
+      if (held) {
+        reject(r);
+        return true;
+      }
+      o = Owner{this, 0, now};  // the others now ask the new owner, or both
+    }
+    ++o.pending;
+    o.last = now;
+    return false;
+  }
+  void sent_piece(const lt::peer_request& r) override { settled(r.piece); }
+  void sent_reject_request(const lt::peer_request& r) override { settled(r.piece); }
+  bool on_cancel(const lt::peer_request& r) override {
+    settled(r.piece);
+    return false;
+  }
+  void sent_choke() override {
+    // A choke drops the peer's queued requests.
+    for (auto& [piece, o] : t_.owners)
+      if (o.peer == this) o.pending = 0;
+  }
+  void on_disconnect(const lt::error_code&) override {
+    for (auto it = t_.owners.begin(); it != t_.owners.end();)
+      it = it->second.peer == this ? t_.owners.erase(it) : std::next(it);
+  }
+
+ private:
+  void settled(lt::piece_index_t piece) {
+    auto it = t_.owners.find(piece);
+    if (it == t_.owners.end() || it->second.peer != this) return;
+    if (it->second.pending > 0) --it->second.pending;
+    it->second.last = Clock::now();
+  }
+  void reject(const lt::peer_request& r) {
     // REJECT_REQUEST (fast extension): length 13, id 16, index, begin, length (big-endian).
     char msg[17];
     put32(msg, 13);
@@ -43,15 +88,7 @@ class ServeOncePeer : public lt::peer_plugin {
     put32(msg + 9, static_cast<std::uint32_t>(r.start));
     put32(msg + 13, static_cast<std::uint32_t>(r.length));
     pc_.send_buffer(msg, sizeof msg);
-    return true;
   }
-
-  void on_disconnect(const lt::error_code&) override {
-    for (auto it = t_.owners.begin(); it != t_.owners.end();)
-      it = it->second.peer == this ? t_.owners.erase(it) : std::next(it);
-  }
-
- private:
   static void put32(char* p, std::uint32_t v) {
     p[0] = static_cast<char>(v >> 24);
     p[1] = static_cast<char>(v >> 16);

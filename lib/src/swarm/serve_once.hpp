@@ -10,10 +10,11 @@ namespace modelswarm::swarm {
 
 namespace lt = libtorrent;
 
-// Each piece is served to the first peer that asks for it; for a few seconds after, another
-// peer asking for the same piece gets a REJECT (BEP 6) and fetches it from that first peer
-// instead. After the grace period, or when the first peer disconnects, anyone may get it, so no
-// peer can be starved.
+// Each piece is served to the first peer that asks for it (its owner); while the owner's requests
+// for it are being served and for a few seconds after the last block went out, another peer
+// asking for the same piece gets a REJECT (BEP 6) and fetches it from the owner instead. Then,
+// or when the owner disconnects or its requests stall, the next peer to ask becomes the owner,
+// so no peer can be starved.
 std::shared_ptr<lt::torrent_plugin> make_serve_once_plugin(const lt::torrent_handle&, lt::client_data_t);
 
 }  // namespace modelswarm::swarm

@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "no_delay.hpp"
 #include "session_impl.hpp"
 #include "settings.hpp"
 
@@ -93,6 +94,7 @@ Result<std::unique_ptr<Session>> Session::open(const SessionSettings& settings,
     return Error::network(std::string("cannot start the BitTorrent session: ") + e.what());
   }
   if (settings.limit_local_peers) impl->ses->set_peer_class_filter(all_peers_global_class());
+  impl->ses->add_extension(make_no_delay_plugin());
 
   // Wait (bounded) for the listen sockets so that the bound port can be reported.
   std::string failure;
