@@ -40,11 +40,18 @@ class ServeOncePeer : public lt::peer_plugin {
  public:
   ServeOncePeer(ServeOnceTorrent& t, const lt::peer_connection_handle& pc) : t_(t), pc_(pc) {}
 
+  bool on_handshake(lt::span<char const> reserved) override {
+    // BEP 6: the fast extension is bit 0x04 of the last reserved byte; without it a REJECT
+    // would be a protocol error, so such a peer is served like any other.
+    fast_ = reserved.size() == 8 && (reserved[7] & 0x04) != 0;
+    return true;
+  }
+
   bool on_request(const lt::peer_request& r) override {
     auto now = Clock::now();
     auto [it, fresh] = t_.owners.try_emplace(r.piece, Owner{this, 0, now});
     Owner& o = it->second;
-    if (!fresh && o.peer != this) {
+    if (!fresh && o.peer != this && fast_) {
       bool held = now - o.last < kGrace || (o.pending > 0 && now - o.last < kStall);
       if (held) {
         reject(r);
@@ -97,6 +104,7 @@ class ServeOncePeer : public lt::peer_plugin {
   }
   ServeOnceTorrent& t_;
   lt::peer_connection_handle pc_;
+  bool fast_ = false;
 };
 
 std::shared_ptr<lt::peer_plugin> ServeOnceTorrent::new_connection(const lt::peer_connection_handle& pc) {
