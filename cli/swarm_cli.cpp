@@ -31,8 +31,9 @@ void SwarmFlags::add_to(CLI::App& app) {
   app.add_option("--seed-choking", seed_choking, "Seeding unchoke order: round-robin, fastest or anti-leech")
       ->check(CLI::IsMember({"round-robin", "fastest", "anti-leech"}));
   app.add_flag("--super-seed", super_seed, "Reveal pieces one at a time to each peer (BEP 16)");
-  app.add_flag("--serve-once", serve_once,
-               "Seeding: serve each piece to one peer and let the others get it from that peer");
+  app.add_flag("--serve-once,!--no-serve-once", serve_once,
+               "Seeding: serve each piece to one peer and let the others get it from that peer "
+               "(default; --no-serve-once serves every request)");
   app.add_option("--status-interval", status_interval, "Seconds between status updates (default 1)");
 }
 

@@ -29,7 +29,7 @@ struct SwarmFlags {
   std::string disk;
   std::string seed_choking;
   bool super_seed = false;
-  bool serve_once = false;
+  bool serve_once = true;
   double status_interval = 0;
 
   void add_to(CLI::App& app);

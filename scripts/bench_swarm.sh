@@ -167,10 +167,11 @@ PY
 t=$t1-$t0; s=$FAN_MB/$UP_MB
 print(f'$label: last leecher done in {t:.1f} s = {t/s:.2f} x S/U; seeder sent {$up/($FAN_MB*1048576):.2f} x S')"
 }
-run_fan "round-robin (default)"
-run_fan "fastest-upload       " --seed-choking fastest
-run_fan "anti-leech           " --seed-choking anti-leech
-run_fan "super-seeding        " --super-seed
-run_fan "2 unchoke slots      " --unchoke-slots 2
-run_fan "serve-once           " --serve-once
+run_fan "default (serve-once)                  "
+# libtorrent's own strategies, each piece served to whoever asks:
+run_fan "--no-serve-once (round-robin)         " --no-serve-once
+run_fan "--no-serve-once --seed-choking fastest" --no-serve-once --seed-choking fastest
+run_fan "--no-serve-once --seed-choking anti-leech" --no-serve-once --seed-choking anti-leech
+run_fan "--no-serve-once --unchoke-slots 2     " --no-serve-once --unchoke-slots 2
+run_fan "--super-seed                          " --super-seed
 fi

@@ -76,13 +76,13 @@ std::int64_t from_endpoint_port(const json& done, int port) {
 
 }  // namespace
 
-TEST_CASE("swarm: a capped --serve-once seeder and 4 leechers; every leecher gets pieces from the others") {
+TEST_CASE("swarm: a capped seeder (serve-once, the default) and 4 leechers; every leecher gets pieces from the others") {
   Home home;
   mstest::TempDir tmp;
   Release r = make_release(tmp / "pub", {.name = "swarmed", .size = scaled(12 << 20), .piece_size = 64 << 10});
   // The cap must stay the bottleneck: sanitized leechers pass pieces on several times slower.
   Peer seeder = start_seed({r.dir}, tmp / "seed",
-                           {"--upload-limit", sanitized() ? "512K" : "2M", "--limit-local", "--serve-once"});
+                           {"--upload-limit", sanitized() ? "512K" : "2M", "--limit-local"});
   std::vector<Peer> leechers;
   std::vector<std::string> peers{"--peer", peer_arg(seeder.port)};
   for (int i = 0; i < 4; ++i) {

@@ -50,10 +50,11 @@ struct SessionSettings {
   DiskBackend disk = DiskBackend::automatic;
   SeedChoking seed_choking = SeedChoking::round_robin;
   bool super_seeding = false;            // seeders reveal pieces one by one (BEP 16)
-  // Seeders serve each piece to one peer, and for a few seconds refuse it (BEP 6 REJECT) to
-  // others, who then get it from that peer: a capped seeder uploads about one copy of the
-  // release instead of two. Needs peers that relay (all modelswarm peers do).
-  bool serve_once = false;
+  // Seeders serve each piece to one peer, and while it is being sent and a few seconds after
+  // refuse it (BEP 6 REJECT) to others, who then get it from that peer: a capped seeder uploads
+  // about one copy of the release instead of two. Peers without the fast extension are served
+  // as usual; not used with super_seeding, which rations pieces its own way.
+  bool serve_once = true;
   // Big socket/send buffers and request queues, short reconnect times: for fast links.
   bool fast_links = false;
   double status_interval = 1.0;          // seconds between progress events

@@ -479,7 +479,7 @@ Status Fetch::place_release() {
     seed.ti = rt.ti;
     seed.save_path = o_.out_dir.string();
     s_.apply_common(seed);
-    if (s_.settings.serve_once) seed.extensions.push_back(make_serve_once_plugin);
+    if (s_.settings.serve_once && !s_.settings.super_seeding) seed.extensions.push_back(make_serve_once_plugin);
     seed.flags |= lt::torrent_flags::seed_mode;
     lt::error_code lec;
     h_ = s_.ses->add_torrent(seed, lec);

@@ -65,7 +65,7 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
     }
   }
   s.apply_common(atp);
-  if (s.settings.serve_once) atp.extensions.push_back(make_serve_once_plugin);
+  if (s.settings.serve_once && !s.settings.super_seeding) atp.extensions.push_back(make_serve_once_plugin);
   // Each piece is hashed before its first upload, so seeding starts without reading the data.
   atp.flags |= lt::torrent_flags::seed_mode;
   return atp;
