@@ -586,8 +586,11 @@ Result<FetchResult> Fetch::run() {
       else fail(Error::interrupted("fetch interrupted; run it again to resume"));
       break;
     }
-    // While the chunk watch catches up after the last piece, nothing else will wake us.
-    auto wait = std::chrono::milliseconds(stage_ == Stage::flushing && !flush_requested_ ? 5 : 100);
+    // The reuse copy, the chunk watch's catching up and the final check end without an alert:
+    // poll them often rather than add up to 100 ms to each of these steps.
+    bool polling = stage_ == Stage::reusing || stage_ == Stage::verifying ||
+                   (stage_ == Stage::flushing && !flush_requested_);
+    auto wait = std::chrono::milliseconds(polling ? 5 : 100);
     for (lt::alert* a : s_.pop_alerts(wait)) {
       if (Status st = handle_alert(a); !st.ok()) {
         fail(st.error());
