@@ -1,5 +1,5 @@
 // Where pieces come from: other leechers in a swarm, peers found through a real tracker
-// (opentracker), and an HTTP web seed (nginx) with and without peers.
+// (opentracker) or through peer exchange, and an HTTP web seed (nginx) with and without peers.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -147,6 +147,30 @@ TEST_CASE("peers find each other only through a real tracker (opentracker; DHT a
   REQUIRE(done.size() == 1);
   INFO(done[0].dump());
   CHECK(from_peer(done[0], seeder.peer_id) > 0);
+}
+
+TEST_CASE("peer exchange: a leecher told only of another leecher finds the seeder through it") {
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "exchanged", .size = scaled(4 << 20)});
+  // Both uploads capped: the transfer outlasts the first PEX message (a second after the
+  // handshake), and the other leecher alone would take several seconds.
+  Peer seeder = start_seed({r.dir}, tmp / "seed", {"--upload-limit", "1M", "--limit-local"});
+  auto relay_args = fetch_args(r.torrent.string(), r.public_key, tmp / "relay",
+                               {"--peer", peer_arg(seeder.port), "--seed", "--upload-limit", "128K", "--limit-local"});
+  Peer relay = start_peer(mstest::cli_argv(relay_args), tmp / "relay-log");
+  auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out", {"--peer", peer_arg(relay.port)}), 120s);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
+  auto done = events(res.out, "done");
+  REQUIRE(done.size() == 1);
+  INFO(done[0].dump());
+  CHECK(from_peer(done[0], seeder.peer_id) > 0);
+  // The relay may finish last (it shares the seeder's cap); once done it seeds until stopped.
+  CHECK(relay.proc.wait_for_output("\"event\":\"done\"", 60s));
+  CHECK(relay.proc.stop(SIGINT) == 0);
+  CHECK(seeder.proc.stop(SIGINT) == 0);
 }
 
 TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
