@@ -74,6 +74,16 @@ std::int64_t from_endpoint_port(const json& done, int port) {
   return n;
 }
 
+// A fetch that must have succeeded: the release is in `out`, byte for byte. Its done event.
+json fetched(const mstest::ProcessResult& res, const Release& r, const fs::path& out) {
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  CHECK(same_bytes(r.dir / "model.bin", out / r.name / "model.bin"));
+  auto done = events(res.out, "done");
+  REQUIRE(done.size() == 1);
+  return done[0];
+}
+
 }  // namespace
 
 TEST_CASE("swarm: a capped seeder (serve-once, the default) and 4 leechers; every leecher gets pieces from the others") {
@@ -140,13 +150,9 @@ TEST_CASE("peers find each other only through a real tracker (opentracker; DHT a
   Peer seeder = start_seed({r.dir}, tmp / "seed", {"--tracker", announce});
   std::this_thread::sleep_for(1500ms);  // the seeder's first announce
   auto res = mstest::run_cli(fetch_args(r.magnet, r.public_key, tmp / "out", {"--tracker", announce}), 120s);
-  INFO(res.err);
-  REQUIRE(res.exit_code == 0);
-  CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
-  auto done = events(res.out, "done");
-  REQUIRE(done.size() == 1);
-  INFO(done[0].dump());
-  CHECK(from_peer(done[0], seeder.peer_id) > 0);
+  json done = fetched(res, r, tmp / "out");
+  INFO(done.dump());
+  CHECK(from_peer(done, seeder.peer_id) > 0);
 }
 
 TEST_CASE("peer exchange: a leecher told only of another leecher finds the seeder through it") {
@@ -160,13 +166,9 @@ TEST_CASE("peer exchange: a leecher told only of another leecher finds the seede
                                {"--peer", peer_arg(seeder.port), "--seed", "--upload-limit", "128K", "--limit-local"});
   Peer relay = start_peer(mstest::cli_argv(relay_args), tmp / "relay-log");
   auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out", {"--peer", peer_arg(relay.port)}), 120s);
-  INFO(res.err);
-  REQUIRE(res.exit_code == 0);
-  CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / r.name / "model.bin"));
-  auto done = events(res.out, "done");
-  REQUIRE(done.size() == 1);
-  INFO(done[0].dump());
-  CHECK(from_peer(done[0], seeder.peer_id) > 0);
+  json done = fetched(res, r, tmp / "out");
+  INFO(done.dump());
+  CHECK(from_peer(done, seeder.peer_id) > 0);
   // The relay may finish last (it shares the seeder's cap); once done it seeds until stopped.
   CHECK(relay.proc.wait_for_output("\"event\":\"done\"", 60s));
   CHECK(relay.proc.stop(SIGINT) == 0);
