@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <libtorrent/peer_connection_handle.hpp>
+#include <libtorrent/peer_info.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -58,7 +59,10 @@ class NoDelayPeer : public lt::peer_plugin {
   explicit NoDelayPeer(lt::peer_connection_handle pc) : pc_(std::move(pc)) {}
   bool on_handshake(lt::span<char const>) override {
     // Both endpoints are known once the handshake has arrived, on either side of a connection.
-    set_no_delay(pc_.local_endpoint(), pc_.remote());
+    // uTP runs over the session's UDP socket: no Nagle there, and nothing to find.
+    lt::peer_info info;
+    pc_.get_peer_info(info);
+    if (!(info.flags & lt::peer_info::utp_socket)) set_no_delay(pc_.local_endpoint(), pc_.remote());
     return true;
   }
 
