@@ -7,7 +7,7 @@
 #     strategy.
 # Usage: scripts/bench_swarm.sh [build-dir]
 #   env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6 PARTS="1 2" FETCH_TIMEOUT=300 (seconds per fetch)
-#        RUNS=2 (part 1 reports the best of RUNS fetches per variant, as for nginx -> curl)
+#        RUNS=3 (part 1 reports the median and the best of RUNS fetches per variant; nginx -> curl: best of 3)
 #        BASELINE_MS=path/to/other/modelswarm (part 1 measures it too, for a before/after ratio)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,13 +89,13 @@ for i in 1 2 3; do
   [ "$r" -gt "$best_nginx" ] && best_nginx=$r
 done
 
-run_pair() {  # label seed-flags... -- fetch-flags...   (best of RUNS fetches, a fresh seeder each)
+run_pair() {  # label seed-flags... -- fetch-flags...   (RUNS fetches, a fresh seeder each)
   local label=$1; shift
   local sflags=() fflags=()
   while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
   fflags=("$@")
-  local best=0 run
-  for run in $(seq 1 "${RUNS:-2}"); do
+  local rates=() run
+  for run in $(seq 1 "${RUNS:-3}"); do
     "${BIN:-$ms}" seed "$rel" "${base[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
     local port; port=$(wait_listen "$work/seed.log")
     rm -rf "$work/out" "$work/fhome"
@@ -110,10 +110,14 @@ run_pair() {  # label seed-flags... -- fetch-flags...   (best of RUNS fetches, a
       echo "$label: fetch failed (exit $rc$([ "$rc" -eq 124 ] && echo ", over ${FETCH_TIMEOUT} s")): $(tail -c 300 "$work/fetch.log")"
       return
     fi
-    local r; r=$(rate "$bytes" "$t0" "$t2")
-    [ "$r" -gt "$best" ] && best=$r
+    rates+=("$(rate "$bytes" "$t0" "$t2")")
   done
-  echo "$label: fetch (metadata + transfer + chunk verification) $best MB/s = $(python3 -c "print(f'{$best/$best_nginx:.2f}')") x nginx"
+  # The median: a fetch's time is sometimes bimodal (a reconnect or a status tick landing early).
+  python3 -c "
+import statistics, sys
+r = [int(x) for x in sys.argv[1:]]
+m, b, n = statistics.median(r), max(r), $best_nginx
+print(f'$label: fetch (metadata + transfer + chunk verification) median {m:.0f} MB/s = {m/n:.2f} x nginx (best {b} = {b/n:.2f} x; runs: {\" \".join(sys.argv[1:])})')" "${rates[@]}"
 }
 # BASELINE_MS: another build of modelswarm, measured in the same run (before/after a change).
 if [ -n "${BASELINE_MS:-}" ]; then
