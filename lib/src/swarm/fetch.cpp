@@ -610,6 +610,7 @@ Result<FetchResult> Fetch::run() {
     if (stage_ == Stage::verifying && verify_.valid() &&
         verify_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       Status v = verify_.get();
+      watch_.reset();  // its descriptors to the staging files are closed before the rename
       if (!v.ok()) {
         fail(v.error());
         break;
