@@ -21,6 +21,12 @@ void check_verified_copy(const Release& r, const fs::path& got) {
   CHECK(rep->ok());
 }
 
+// The port a tests/tools/evil_seed process listens on, once it says so.
+int listening_port(mstest::Background& seed) {
+  REQUIRE_MESSAGE(seed.wait_for_output("listening", 20s), seed.err());
+  return events(seed.out(), "listening").at(0)["port"];
+}
+
 }  // namespace
 
 TEST_CASE("fetch from one seeder process: verified release in place, registered, staging gone") {
@@ -168,8 +174,7 @@ TEST_CASE("fetch refuses before any model data: wrong key, no key, manifest/torr
     write_torrent(other.dir, tmp / "mixed.torrent", 256 << 10);
     mstest::Background evil({evil_seed_tool(), (tmp / "mixed.torrent").string(), (tmp / "pub2").string()},
                             (tmp / "evil").string());
-    REQUIRE(evil.wait_for_output("listening", 20s));
-    int port = events(evil.out(), "listening").at(0)["port"];
+    int port = listening_port(evil);
     auto res = mstest::run_cli(fetch_args((tmp / "mixed.torrent").string(), r.public_key, tmp / "out",
                                           {"--peer", peer_arg(port)}), 60s);
     INFO(res.err);
@@ -182,8 +187,7 @@ TEST_CASE("fetch refuses before any model data: wrong key, no key, manifest/torr
     fs::path serve = tmp / "pub";
     mstest::Background evil({evil_seed_tool(), (tmp / "extra.torrent").string(), serve.string()},
                             (tmp / "evil").string());
-    REQUIRE(evil.wait_for_output("listening", 20s));
-    int port = events(evil.out(), "listening").at(0)["port"];
+    int port = listening_port(evil);
     auto res = mstest::run_cli(fetch_args((tmp / "extra.torrent").string(), r.public_key, tmp / "out",
                                           {"--peer", peer_arg(port)}), 60s);
     INFO(res.err);
@@ -213,8 +217,7 @@ TEST_CASE("a signed chunk hash the data does not match fails the fetch, though e
   write_torrent(r.dir, tmp / "misled.torrent", 256 << 10);
   mstest::Background seed({evil_seed_tool(), (tmp / "misled.torrent").string(), (tmp / "pub").string()},
                           (tmp / "seed").string());
-  REQUIRE(seed.wait_for_output("listening", 20s));
-  int port = events(seed.out(), "listening").at(0)["port"];
+  int port = listening_port(seed);
 
   auto res = mstest::run_cli(fetch_args((tmp / "misled.torrent").string(), r.public_key, tmp / "out",
                                         {"--peer", peer_arg(port)}), 120s);

@@ -152,7 +152,7 @@ void ChunkWatch::run() {
 void ChunkWatch::advance(ChunkState& c) {
   if (c.status != ChunkState::Status::watching) return;
   FileState& f = files_[c.file];
-  std::vector<std::uint8_t> buf;
+  std::vector<std::uint8_t>& buf = read_buf_;
   while (c.hashed < c.size) {
     std::int64_t at = f.torrent_offset + static_cast<std::int64_t>(c.offset + c.hashed);
     auto piece = static_cast<size_t>(at / piece_length_);
@@ -165,7 +165,7 @@ void ChunkWatch::advance(ChunkState& c) {
       else f.unreadable = true;
     }
     bool ok = !f.unreadable;
-    buf.resize(static_cast<size_t>(std::min<std::uint64_t>(n, kReadBlock)));
+    if (buf.size() < kReadBlock) buf.resize(kReadBlock);
     for (std::uint64_t done = 0; ok && done < n;) {
       std::uint64_t len = std::min<std::uint64_t>(n - done, buf.size());
       std::span<std::uint8_t> out(buf.data(), static_cast<size_t>(len));

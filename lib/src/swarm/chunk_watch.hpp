@@ -56,6 +56,7 @@ class ChunkWatch {
   std::vector<size_t> file_base_;              // manifest file -> its first chunk in chunks_
   std::vector<std::vector<std::uint32_t>> chunks_of_piece_;  // piece -> chunks it overlaps
   std::vector<bool> have_;                                   // worker thread only
+  std::vector<std::uint8_t> read_buf_;                       // worker thread only, reused
   std::int64_t piece_length_ = 0;
 
   mutable std::mutex mu_;
