@@ -14,6 +14,9 @@ class FetchCommand : public Command {
     app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");
     app.add_option("--web-seed", web_seeds_, "Extra HTTP source (BEP 19 URL; needs a .torrent source)");
     app.add_flag("--no-reuse", no_reuse_, "Do not copy chunks from releases already on this machine");
+    app.add_flag("--paranoid", paranoid_,
+                 "Also hash every chunk against the manifest (a second pass; libtorrent's merkle "
+                 "checks against the signed roots already prove each byte)");
     flags_.add_to(app);
   }
 
@@ -28,6 +31,7 @@ class FetchCommand : public Command {
     o.keep_seeding = seed_;
     o.web_seeds = web_seeds_;
     o.reuse = !no_reuse_;
+    o.paranoid = paranoid_;
     auto r = swarm::fetch(**session, o, g_interrupted);
     printer.finish();
     if (!r.ok()) return report_error(g, r.error());
@@ -41,6 +45,7 @@ class FetchCommand : public Command {
   std::string out_;
   bool seed_ = false;
   bool no_reuse_ = false;
+  bool paranoid_ = false;
   std::vector<std::string> web_seeds_;
   SwarmFlags flags_;
 };

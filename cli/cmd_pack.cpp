@@ -64,7 +64,7 @@ class PackCommand : public Command {
     line.finish();
     if (!r.ok()) return report_error(g, r.error());
     // Later fetches reuse its chunks; a registry failure does not undo a good pack.
-    if (Status st = register_release_dir(r->release_dir, r->manifest); !st.ok())
+    if (Status st = register_release_dir(r->release_dir, r->manifest, r->stamps); !st.ok())
       note(g, "modelswarm: warning: not registered: " + st.error().message);
     if (g.json) {
       print_json({{"magnet", r->magnet},

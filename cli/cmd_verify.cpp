@@ -43,7 +43,7 @@ class VerifyCommand : public Command {
     const Manifest& m = r->verified.manifest;
     int code = r->ok() ? kExitOk : kExitContent;
     if (r->ok()) {
-      if (Status st = register_release_dir(dir_, m); !st.ok())
+      if (Status st = register_release_dir(dir_, m, r->content.stamps); !st.ok())
         note(g, "modelswarm: warning: not registered: " + st.error().message);
     }
     if (g.json) {

@@ -24,8 +24,10 @@ void SwarmFlags::add_to(CLI::App& app) {
   app.add_flag("--lsd,!--no-lsd", lsd, "Use local service discovery (default: on)");
   app.add_option("--encryption", encryption, "Peer encryption: enabled, forced or disabled")
       ->check(CLI::IsMember({"enabled", "forced", "disabled"}));
-  app.add_option("--transport", transport, "tcp, utp or both (lan profile: tcp)")
-      ->check(CLI::IsMember({"tcp", "utp", "both"}));
+  app.add_option("--transport", transport,
+                 "prefer-tcp (connect over TCP, accept uTP too; the default), tcp, utp or both "
+                 "(lan profile: tcp)")
+      ->check(CLI::IsMember({"prefer-tcp", "tcp", "utp", "both"}));
   app.add_option("--disk-io", disk, "Disk back-end: mmap (default) or posix")
       ->check(CLI::IsMember({"posix", "mmap"}));
   app.add_option("--seed-choking", seed_choking, "Seeding unchoke order: round-robin, fastest or anti-leech")
@@ -65,6 +67,7 @@ Result<swarm::SessionSettings> SwarmFlags::settings() const {
   if (encryption == "forced") s.encryption = swarm::Encryption::forced;
   if (encryption == "disabled") s.encryption = swarm::Encryption::disabled;
   if (encryption == "enabled") s.encryption = swarm::Encryption::enabled;
+  if (transport == "prefer-tcp") s.transport = swarm::Transport::prefer_tcp;
   if (transport == "tcp") s.transport = swarm::Transport::tcp;
   if (transport == "utp") s.transport = swarm::Transport::utp;
   if (transport == "both") s.transport = swarm::Transport::tcp_and_utp;
@@ -205,7 +208,10 @@ void EventPrinter::operator()(const Event& e) {
   std::string line;
   switch (e.kind) {
     case Event::Kind::listening: line = "listening on port " + std::to_string(e.port); break;
-    case Event::Kind::added: line = "added " + (e.name.empty() ? e.info_hash : e.name) + (e.dir.empty() ? "" : " (" + e.dir + ")"); break;
+    case Event::Kind::added:
+      line = "added " + (e.name.empty() ? e.info_hash : e.name) + (e.dir.empty() ? "" : " (" + e.dir + ")") +
+             (e.message.empty() ? "" : ": " + e.message);
+      break;
     case Event::Kind::metadata: line = "metadata received: " + e.name; break;
     case Event::Kind::manifest_verified: line = e.name + ": manifest signed by " + e.message + " verified"; break;
     case Event::Kind::peer_banned: line = "banned peer " + e.message + " (sent bad data)"; break;

@@ -197,9 +197,11 @@ TEST_CASE("fetch refuses before any model data: wrong key, no key, manifest/torr
   }
 }
 
-TEST_CASE("a signed chunk hash the data does not match fails the fetch, though every piece passes") {
+TEST_CASE("a signed chunk hash the data does not match: --paranoid refuses it, the merkle proof alone does not") {
   // A publisher's manifest with a wrong chunk hash (a packing bug, or bytes changed after the
-  // chunks were hashed): libtorrent's merkle checks pass, only the chunk check can refuse it.
+  // chunks were hashed) but right pieces roots: libtorrent's merkle checks pass, so the bytes are
+  // exactly those the publisher's signed roots name. Only the second pass (--paranoid) sees the
+  // publisher's inconsistency; `verify` sees it too.
   Home home;
   mstest::TempDir tmp;
   modelswarm::KeyPair key = modelswarm::generate_key_pair();
@@ -219,13 +221,78 @@ TEST_CASE("a signed chunk hash the data does not match fails the fetch, though e
                           (tmp / "seed").string());
   int port = listening_port(seed);
 
-  auto res = mstest::run_cli(fetch_args((tmp / "misled.torrent").string(), r.public_key, tmp / "out",
-                                        {"--peer", peer_arg(port)}), 120s);
-  INFO(res.err);
-  CHECK(res.exit_code == 4);
-  CHECK(res.err.find("model.bin") != std::string::npos);
-  CHECK(res.err.find("differs from the signed manifest") != std::string::npos);
-  // Every byte was downloaded and passed libtorrent's checks, yet nothing is in place.
-  CHECK(downloaded_bytes(res.out) >= static_cast<std::int64_t>(r.size));
-  CHECK(!fs::exists(tmp / "out" / "misled"));
+  SUBCASE("--paranoid") {
+    auto res = mstest::run_cli(fetch_args((tmp / "misled.torrent").string(), r.public_key, tmp / "out",
+                                          {"--peer", peer_arg(port), "--paranoid"}), 120s);
+    INFO(res.err);
+    CHECK(res.exit_code == 4);
+    CHECK(res.err.find("model.bin") != std::string::npos);
+    CHECK(res.err.find("differs from the signed manifest") != std::string::npos);
+    // Every byte was downloaded and passed libtorrent's checks, yet nothing is in place.
+    CHECK(downloaded_bytes(res.out) >= static_cast<std::int64_t>(r.size));
+    CHECK(!fs::exists(tmp / "out" / "misled"));
+  }
+  SUBCASE("default: one pass, the signed roots") {
+    auto res = mstest::run_cli(fetch_args((tmp / "misled.torrent").string(), r.public_key, tmp / "out",
+                                          {"--peer", peer_arg(port)}), 120s);
+    INFO(res.err);
+    CHECK(res.exit_code == 0);
+    auto v = mstest::run_cli({"verify", (tmp / "out" / "misled").string(), "--trust", r.public_key}, 60s);
+    CHECK(v.exit_code == 4);
+    CHECK(v.err.find("model.bin") != std::string::npos);
+  }
+}
+
+TEST_CASE("seed record: files unchanged since verify are served at once; a changed file is hashed again") {
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "stamped", .size = scaled(4 << 20)});
+  // `verify` hashes every chunk and leaves the seed record in the registry.
+  auto v = mstest::run_cli({"verify", r.dir.string(), "--trust", r.public_key}, 60s);
+  REQUIRE_MESSAGE(v.exit_code == 0, v.err);
+  const std::vector<std::string> fetch_extra = {"--no-reuse"};  // this test shares one registry
+
+  SUBCASE("unchanged: no file is hashed before it is served") {
+    Peer seeder = start_seed({r.dir}, tmp / "seed");
+    auto added = events(seeder.proc.out(), "added");
+    REQUIRE(added.size() == 1);
+    CHECK(added[0].value("message", "").find("4 of 4 files unchanged since hashed here") != std::string::npos);
+    auto extra = fetch_extra;
+    extra.insert(extra.end(), {"--peer", peer_arg(seeder.port)});
+    auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out", extra), 60s);
+    INFO(res.err);
+    REQUIRE(res.exit_code == 0);
+    CHECK(same_bytes(r.dir / "model.bin", tmp / "out" / "stamped" / "model.bin"));
+  }
+
+  SUBCASE("a byte changed after verify, mtime restored: hashed before upload, never served") {
+    fs::path model = r.dir / "model.bin";
+    auto mtime = fs::last_write_time(model);
+    const std::uint64_t at = fs::file_size(model) / 2;
+    std::string bytes = mstest::read_file(model.string());
+    char changed = static_cast<char>(bytes[at] ^ 0x5a);
+    {
+      std::fstream f(model, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(at));
+      f.put(changed);
+    }
+    fs::last_write_time(model, mtime);  // only the ctime tells
+    Peer seeder = start_seed({r.dir}, tmp / "seed");
+    auto added = events(seeder.proc.out(), "added");
+    REQUIRE(added.size() == 1);
+    std::string note = added[0].value("message", "");
+    CHECK(note.find("3 of 4 files") != std::string::npos);
+    CHECK(note.find("model.bin") != std::string::npos);
+    auto extra = fetch_extra;
+    extra.insert(extra.end(), {"--peer", peer_arg(seeder.port)});
+    auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out", extra), 20s);
+    CHECK(res.exit_code != 0);
+    CHECK(!fs::exists(tmp / "out" / "stamped"));
+    // The piece with the changed byte never reached the fetcher's staging file.
+    for (auto it = fs::recursive_directory_iterator(tmp / "out"); it != fs::recursive_directory_iterator(); ++it) {
+      if (it->path().filename() != "model.bin" || !it->is_regular_file() || it->file_size() <= at) continue;
+      std::string staged = mstest::read_file(it->path().string());
+      CHECK(staged[at] != changed);
+    }
+  }
 }

@@ -5,18 +5,24 @@
 // Format: one JSON file per release, state_dir()/releases/<info-hash>.json, written atomically:
 //   {"format": "modelswarm.registry/1", "name": "...", "version": 3,
 //    "dir": "/abs/path/to/release", "manifest": "/abs/path/to/release/.modelswarm/manifest.json",
-//    "info_hash": "<hex>", "publisher": "RW...", "registered": "2026-01-01T00:00:00Z"}
+//    "info_hash": "<hex>", "publisher": "RW...", "registered": "2026-01-01T00:00:00Z",
+//    "files": [{"path": "model.gguf", "size": N, "mtime_ns": N, "ctime_ns": N, "inode": N,
+//               "device": N}, ...]}
+// "files" is the seed record (file_stamp.hpp): the files this machine hashed, or received
+// through verified pieces, with what proves them unchanged since; `seed` serves those at once.
 // Unknown keys are ignored when reading, so later versions may add fields. The id ("info_hash")
 // is the torrent's v2 info hash, or the SHA-256 of the manifest for a release without a torrent.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/file_stamp.hpp"
 
 namespace modelswarm {
 
@@ -30,6 +36,7 @@ struct RegistryEntry {
   std::string info_hash;           // hex; also the file name
   std::string publisher_key;       // "RW..."
   std::string registered;          // RFC 3339 UTC, set by register_release()
+  std::vector<FileStamp> stamps;   // the seed record; paths relative to `dir`
 };
 
 // state_dir()/releases
@@ -42,7 +49,14 @@ Result<std::vector<RegistryEntry>> list_registered(std::vector<std::string>* pro
 // Registers the release in `dir` (which holds `m` as its manifest): the id is the v2 info hash of
 // DIR/.modelswarm/release.torrent when present, else the SHA-256 of the manifest file. A
 // directory holds one release: other entries for the same directory are removed.
-Status register_release_dir(const std::filesystem::path& dir, const Manifest& m);
+// `proven`: stamps of files taken before they were hashed and found to match `m` (PackResult,
+// ContentReport); those still unchanged, and the two signed .modelswarm files, make the entry's
+// seed record.
+Status register_release_dir(const std::filesystem::path& dir, const Manifest& m,
+                            const std::vector<FileStamp>& proven = {});
+
+// The entry with exactly this id, if any (io error only when the registry cannot be read).
+Result<std::optional<RegistryEntry>> registered_by_id(const std::string& info_hash);
 
 // Removes the entry with this id (the files stay). invalid_argument when there is none.
 Status forget_release(const std::string& info_hash);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/file_stamp.hpp"
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/minisign.hpp"
 
@@ -56,6 +57,9 @@ struct PackResult {
   std::string info_hash_v1;    // hex SHA-1, only for hybrid torrents
   uint64_t piece_size = 0;
   uint64_t bytes_hashed = 0;   // bytes of model data read
+  // The model files as they were stamped before they were hashed (file_stamp.hpp), for
+  // register_release_dir: a later `seed` serves the files whose stamp still matches at once.
+  std::vector<FileStamp> stamps;
 };
 
 // Packs `path` (a directory, or a single file, see PackOptions::single_file_dir). Rewrites the
@@ -120,6 +124,9 @@ struct ContentReport {
   uint64_t files_checked = 0;
   uint64_t chunks_checked = 0;
   uint64_t bytes_hashed = 0;
+  // Files whose every chunk was hashed here and matched, as stamped before hashing
+  // (file_stamp.hpp); empty for a file with a problem.
+  std::vector<FileStamp> stamps;
   bool ok() const { return problems.empty(); }
 };
 

@@ -16,10 +16,13 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/file_stamp.hpp"
 
 namespace modelswarm::swarm {
 
-enum class Transport { tcp_and_utp, tcp, utp };
+// prefer_tcp: connect over TCP, accept TCP and uTP. libtorrent 2.0.8's uTP collapses on
+// loopback and under loss (DESIGN.md, scripts/bench_netlab.sh), so nothing of ours starts one.
+enum class Transport { prefer_tcp, tcp_and_utp, tcp, utp };
 // Peer-protocol encryption: enabled (offer and accept both), forced (refuse plaintext), disabled.
 enum class Encryption { enabled, forced, disabled };
 // Which libtorrent disk back-end. posix (pread/pwrite) does every read, write and hash on the
@@ -46,7 +49,7 @@ struct SessionSettings {
   bool lsd = true;                       // local service discovery (multicast)
   std::vector<std::string> peers;        // "HOST:PORT", connected explicitly and re-tried
   Encryption encryption = Encryption::enabled;
-  Transport transport = Transport::tcp_and_utp;
+  Transport transport = Transport::prefer_tcp;
   DiskBackend disk = DiskBackend::automatic;
   SeedChoking seed_choking = SeedChoking::round_robin;
   bool super_seeding = false;            // seeders reveal pieces one by one (BEP 16)
@@ -60,7 +63,8 @@ struct SessionSettings {
   double status_interval = 1.0;          // seconds between progress events
 };
 
-// Defaults for the internet: TCP and uTP, DHT, LSD, encryption enabled, limits as libtorrent.
+// Defaults for the internet: connect over TCP (uTP accepted), DHT, LSD, encryption enabled,
+// limits as libtorrent.
 SessionSettings internet_profile();
 // For a fast LAN/cluster or loopback: TCP only (uTP collapses on loopback), several connections
 // per IP allowed (many peers on one host), big send buffers and request queues, reconnect after
@@ -196,6 +200,12 @@ struct FetchOptions {
   std::vector<std::string> web_seeds;  // extra BEP 19 URLs (need the .torrent, not a magnet)
   // Copy chunks that registered releases hold before downloading (store.hpp).
   bool reuse = true;
+  // Hash every chunk against the manifest's SHA-256s as well. Not needed for security: each
+  // file's v2 pieces root is signed in the manifest and checked against the torrent before any
+  // data is requested, and libtorrent checks every piece against those roots as it arrives, so
+  // every downloaded byte is already proven against the publisher's signature by one SHA-256
+  // pass. This adds a second pass (a check of the publisher's own chunk hashes).
+  bool paranoid = false;
 };
 
 struct FetchResult {
@@ -206,13 +216,21 @@ struct FetchResult {
   std::int64_t payload_downloaded = 0;  // this run
   std::int64_t bytes_reused = 0;        // copied from local releases this run
   std::vector<PeerStats> peers;
+  // The placed files' stamps (file_stamp.hpp), also kept as the registry entry's seed record;
+  // pass them to register_release_dir when the release is moved elsewhere.
+  std::vector<FileStamp> stamps;
 };
 
 // Fetches one release into options.out_dir/<name>:
 //   metadata (magnet) -> the two .modelswarm files only -> signature and torrent/manifest match
 //   -> chunks already on this machine copied into the staging files, libtorrent rechecks them
-//   -> the remaining model data -> libtorrent's merkle checks + the manifest's chunk SHA-256s -> one rename of
-//   the staging directory into place -> registry entry (see registry.hpp).
+//   -> the remaining model data, each piece checked by libtorrent against the signed v2 roots
+//   -> the directory check (no missing or extra files, sizes, no links; every chunk SHA-256
+//   too with `paranoid`) -> one rename of the staging directory into place -> registry entry
+//   with the seed record (see registry.hpp).
+// Pieces libtorrent found on disk before it knew the torrent's piece layers (a magnet link
+// resumed, or with reused chunks) are not yet proven by its merkle check: their chunks are
+// hashed against the manifest as with `paranoid`.
 // Staging: out_dir/.modelswarm-partial/<info-hash>/<name>/ with resume data beside it in
 // out_dir/.modelswarm-partial/<info-hash>.resume (saved every few seconds), so a killed fetch
 // resumes without downloading verified pieces again. `stop` interrupts (ErrorCode::interrupted)

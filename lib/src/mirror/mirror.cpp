@@ -147,7 +147,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   // version it replaced).
   auto held = holds_release(final_dir, *keys);
   if (!held) return fail(held.error());
-  if (Status st = register_release_dir(final_dir, *held); !st.ok()) return fail(st.error());
+  if (Status st = register_release_dir(final_dir, *held, fetched->stamps); !st.ok()) return fail(st.error());
   return r;
 }
 

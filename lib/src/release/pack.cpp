@@ -115,12 +115,15 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
     size_t first_chunk;
   };
   std::vector<Slots> slots;
+  std::vector<FileStamp> stamps;
   for (const auto& e : entries) {
     fs::path full = dir / e.path;
     if (e.type != detail::TreeEntry::Type::regular)
       return Error::invalid_argument(full.string() + ": symlinks and special files cannot be packed");
     if (auto v = validate_release_path(e.path); !v.ok())
       return Error::invalid_argument(full.string() + ": " + v.error().message);
+    // Before the file is read: a write during the hash then leaves it unrecorded.
+    if (auto stamp = stamp_file(dir, e.path); stamp.ok()) stamps.push_back(std::move(*stamp));
     MS_ASSIGN_OR_RETURN(detail::ModelLayout layout, detail::read_layout(full, e.size));
     MS_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, detail::plan_chunks(layout, e.size, full.string()));
     uint32_t fi = static_cast<uint32_t>(plan.files.size());
@@ -192,6 +195,7 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   r.info_hash_v1 = bt.info_hash_v1;
   r.piece_size = spec.piece_size;
   r.bytes_hashed = bytes;
+  r.stamps = std::move(stamps);
   return r;
 }
 

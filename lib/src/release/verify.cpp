@@ -87,6 +87,7 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
     const ManifestFile* file;
     std::vector<size_t> chunk_ranges;  // index into plan.ranges, or kNotHashed
     std::optional<size_t> whole_range;
+    std::optional<FileStamp> stamp;
   };
   std::vector<Pending> pending;
   for (size_t fidx = 0; fidx < m.files.size(); ++fidx) {
@@ -110,15 +111,20 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
     uint32_t fi = static_cast<uint32_t>(plan.files.size());
     plan.files.push_back(dir / f.path);
     plan.expected_sizes.push_back(f.size);
-    Pending p{&f, {}, std::nullopt};
+    Pending p{&f, {}, std::nullopt, std::nullopt};
+    bool hashes_all = true;
     for (size_t c = 0; c < f.chunks.size(); ++c) {
       if (o.already_verified && o.already_verified(fidx, c)) {
         p.chunk_ranges.push_back(kNotHashed);
+        hashes_all = false;
         continue;
       }
       p.chunk_ranges.push_back(plan.ranges.size());
       plan.ranges.push_back({fi, f.chunks[c].offset, f.chunks[c].size});
     }
+    // Before the file is read: a write during the hash then leaves it unrecorded.
+    if (hashes_all)
+      if (auto stamp = stamp_file(dir, f.path); stamp.ok()) p.stamp = std::move(*stamp);
     if (o.check_file_sha256) {
       p.whole_range = plan.ranges.size();
       plan.ranges.push_back({fi, 0, f.size});
@@ -154,6 +160,9 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
     }
     if (p.whole_range && hr->range_digests[*p.whole_range] != f.sha256)
       problem(Kind::file_hash_mismatch, f.path, "SHA-256 differs from the signed manifest");
+    bool clean = true;
+    for (const auto& pr : rep.problems) clean = clean && pr.path != f.path;
+    if (clean && p.stamp) rep.stamps.push_back(*p.stamp);
   }
   return rep;
 }

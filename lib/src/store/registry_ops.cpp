@@ -36,7 +36,7 @@ Result<std::string> release_id(const fs::path& dir) {
 
 }  // namespace
 
-Status register_release_dir(const fs::path& dir, const Manifest& m) {
+Status register_release_dir(const fs::path& dir, const Manifest& m, const std::vector<FileStamp>& proven) {
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec).lexically_normal();
   if (ec) return Error::io(dir.string() + ": " + ec.message());
@@ -52,6 +52,11 @@ Status register_release_dir(const fs::path& dir, const Manifest& m) {
   entry.manifest = abs / std::string(kManifestPath);
   entry.info_hash = id;
   entry.publisher_key = m.publisher.public_key;
+  entry.stamps = still_unchanged(abs, proven);
+  // The signed files were just written (pack) or read and checked (verify); seed checks the
+  // signature again at start in any case.
+  for (std::string_view meta : {kManifestPath, kSignaturePath})
+    if (auto st = stamp_file(abs, std::string(meta)); st.ok()) entry.stamps.push_back(std::move(*st));
   return register_release(std::move(entry));
 }
 
@@ -64,6 +69,13 @@ Status forget_release(const std::string& info_hash) {
     return Error::invalid_argument("no registered release with info hash " + info_hash);
   }
   return Status::success();
+}
+
+Result<std::optional<RegistryEntry>> registered_by_id(const std::string& info_hash) {
+  MS_ASSIGN_OR_RETURN(std::vector<RegistryEntry> all, list_registered());
+  for (auto& e : all)
+    if (e.info_hash == info_hash) return std::optional<RegistryEntry>(std::move(e));
+  return std::optional<RegistryEntry>();
 }
 
 Result<std::vector<RegistryEntry>> find_registered(std::string_view selector) {

@@ -1,5 +1,5 @@
-// fetch: metadata -> the two .modelswarm files -> manifest checks -> model data -> chunk checks
-// -> one rename of the staging directory into place. See swarm.hpp for the contract.
+// fetch: metadata -> the two .modelswarm files -> manifest checks -> model data (merkle-checked
+// by libtorrent) -> directory check -> one rename of the staging directory into place. See swarm.hpp for the contract.
 #include <libtorrent/load_torrent.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
@@ -82,6 +82,10 @@ class Fetch {
   // libtorrent closes connections to seeds once a torrent has every piece it wants: after the
   // two signed files, it would drop the very peers the model data then has to come from.
   void keep_seed_connections(bool keep);
+  void recheck() {
+    rechecked_ = true;
+    h_.force_recheck();
+  }
   struct ReleaseTorrent {
     std::string bytes;  // empty when it could not be written (a warning was emitted)
     std::shared_ptr<lt::torrent_info> ti;
@@ -121,6 +125,7 @@ class Fetch {
   bool resume_pending_ = false;
   std::optional<Clock::time_point> nudge_at_;
   bool piece_layers_known_ = false;
+  bool rechecked_ = false;  // pieces were taken from disk (see start_download)
   bool done_ = false;
   std::optional<Error> error_;
   FetchResult result_;
@@ -187,7 +192,7 @@ Status Fetch::prepare() {
   for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec))
     staged = staged || it->is_regular_file();
-  if (staged && h_.torrent_file()) h_.force_recheck();
+  if (staged && h_.torrent_file()) recheck();
   if (h_.torrent_file()) return on_metadata();
   name_ = atp_.name;
   s_.emit(event(Event::Kind::added));
@@ -319,7 +324,7 @@ Status Fetch::on_reuse_done(Result<ReuseReport> r) {
   e.progress.reused = result_.bytes_reused;
   s_.emit(e);
   if (r->bytes_reused == 0) return start_download();
-  h_.force_recheck();
+  recheck();
   stage_ = Stage::rechecking;
   return Status::success();
 }
@@ -343,9 +348,13 @@ Status Fetch::start_download() {
   h_.prioritize_files(prio);
   keep_seed_connections(false);
   stage_ = Stage::downloading;
-  // Pieces already in the staging files (a resumed run, reused chunks) count from the start.
-  watch_ = std::make_unique<ChunkWatch>(*manifest_, *ti_, staging_);
+  // Every piece libtorrent verifies against the signed roots is proven: no second hash. Pieces
+  // it took from disk before it had the piece layers (a magnet link with a resumed or reused
+  // staging) are "finished but not yet verified" in libtorrent 2.0.8, so their chunks are
+  // hashed against the manifest, as every chunk is with --paranoid.
   lt::torrent_status st = h_.status(lt::torrent_handle::query_pieces);
+  if (!o_.paranoid && !(rechecked_ && !piece_layers_known_)) return Status::success();
+  watch_ = std::make_unique<ChunkWatch>(*manifest_, *ti_, staging_);
   for (lt::piece_index_t p(0); p < lt::piece_index_t(st.pieces.size()); ++p)
     if (st.pieces.get_bit(p)) watch_->piece_done(p);
   return Status::success();
@@ -369,7 +378,8 @@ void Fetch::maybe_start_verify(const lt::torrent_status& st) {
 
 void Fetch::maybe_finish_watch() {
   if (stage_ != Stage::flushing || flush_requested_ || (watch_ && !watch_->idle())) return;
-  if (watch_ && watch_->all_verified()) return start_final_check();
+  // Without a watch no byte is read back: nothing to flush first.
+  if (!watch_ || watch_->all_verified()) return start_final_check();
   flush_requested_ = true;
   h_.flush_cache();
 }
@@ -381,6 +391,7 @@ void Fetch::start_final_check() {
   Manifest m = *manifest_;
   ChunkCheckOptions co;
   if (watch_) co.already_verified = watch_->verified();
+  else co.already_verified = [](size_t, size_t) { return true; };  // proven piece by piece
   verify_ = std::async(std::launch::async, [dir, m, co] { return check_chunks(dir, m, co); });
 }
 
@@ -468,6 +479,15 @@ Status Fetch::place_release() {
   entry.manifest = entry.dir / std::string(kManifestPath);
   entry.info_hash = ih_;
   entry.publisher_key = manifest_->publisher.public_key;
+  // Every file was written by this fetch and proven by libtorrent's checks (and the signature).
+  const lt::file_storage& files = ti_->files();
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    std::string path = files.file_path(i, "");
+    if (auto st = stamp_file(entry.dir, path.substr(std::min(path.size(), name_.size() + 1))); st.ok())
+      entry.stamps.push_back(std::move(*st));
+  }
+  result_.stamps = entry.stamps;
   if (Status st = register_release(entry); !st.ok()) {
     Event w = event(Event::Kind::warning);
     w.message = st.error().message;
@@ -481,6 +501,8 @@ Status Fetch::place_release() {
     s_.apply_common(seed);
     if (s_.settings.serve_once && !s_.settings.super_seeding) seed.extensions.push_back(make_serve_once_plugin);
     seed.flags |= lt::torrent_flags::seed_mode;
+    // Every piece was just proven by this fetch: serve without hashing again.
+    seed.verified_pieces.resize(rt.ti->num_pieces(), true);
     lt::error_code lec;
     h_ = s_.ses->add_torrent(seed, lec);
     if (lec) return Error::network(to.string() + ": cannot seed: " + lec.message());

@@ -29,6 +29,11 @@ Status register_release(RegistryEntry entry) {
                       {"info_hash", entry.info_hash},
                       {"publisher", entry.publisher_key},
                       {"registered", entry.registered}};
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : entry.stamps)
+    files.push_back({{"path", f.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"ctime_ns", f.ctime_ns},
+                     {"inode", f.inode}, {"device", f.device}});
+  j["files"] = std::move(files);
   return write_file_atomic(registry_dir() / (entry.info_hash + ".json"), j.dump(2) + "\n");
 }
 
@@ -50,6 +55,21 @@ Result<std::vector<RegistryEntry>> list_registered(std::vector<std::string>* pro
       e.info_hash = j.at("info_hash").get<std::string>();
       e.publisher_key = j.value("publisher", "");
       e.registered = j.value("registered", "");
+      // An unreadable seed record only costs a hash before the first upload: drop it, keep the entry.
+      try {
+        for (const auto& f : j.value("files", nlohmann::json::array())) {
+          FileStamp st;
+          st.path = f.at("path").get<std::string>();
+          st.size = f.at("size").get<std::uint64_t>();
+          st.mtime_ns = f.at("mtime_ns").get<std::int64_t>();
+          st.ctime_ns = f.at("ctime_ns").get<std::int64_t>();
+          st.inode = f.at("inode").get<std::uint64_t>();
+          st.device = f.at("device").get<std::uint64_t>();
+          e.stamps.push_back(std::move(st));
+        }
+      } catch (const std::exception&) {
+        e.stamps.clear();
+      }
       out.push_back(std::move(e));
     } catch (const std::exception& ex) {
       if (problems) problems->push_back(de.path().string() + ": " + ex.what());

@@ -2,7 +2,9 @@
 #include <map>
 
 #include "gate.hpp"
+#include "modelswarm/file_stamp.hpp"
 #include "modelswarm/paths.hpp"
+#include "modelswarm/registry.hpp"
 #include "serve_once.hpp"
 #include "session_impl.hpp"
 #include "source.hpp"
@@ -21,9 +23,50 @@ struct Seeded {
   PeerTally tally;
 };
 
+// Marks verified the pieces of every file whose stamp matches the seed record this machine
+// kept when it hashed the file (registry.hpp), so that seed_mode serves them without hashing;
+// returns a one-line account for the `added` event.
+std::string apply_seed_record(lt::add_torrent_params& atp, const fs::path& dir) {
+  const lt::file_storage& files = atp.ti->files();
+  const std::string name = atp.ti->name();
+  auto entry = registered_by_id(info_hash_hex(atp.ti->info_hashes()));
+  std::map<std::string, FileStamp> record;
+  if (entry.ok() && *entry)
+    for (const auto& st : (*entry)->stamps) record[st.path] = st;
+  atp.verified_pieces.resize(atp.ti->num_pieces(), false);
+  int total = 0, matched = 0;
+  std::vector<std::string> changed;
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    ++total;
+    std::string path = files.file_path(i, "");
+    std::string rel = path.substr(std::min(path.size(), name.size() + 1));
+    auto it = record.find(rel);
+    auto now = stamp_file(dir, rel);
+    if (it == record.end() || !now.ok() || !now->same_file_state(it->second)) {
+      if (it != record.end()) changed.push_back(rel);
+      continue;
+    }
+    ++matched;
+    if (files.file_size(i) == 0) continue;
+    lt::piece_index_t first = files.piece_index_at_file(i);
+    lt::piece_index_t last = files.map_file(i, files.file_size(i) - 1, 1).piece;
+    for (lt::piece_index_t p = first; p <= last; ++p) atp.verified_pieces.set_bit(p);
+  }
+  if (record.empty()) return "no seed record: each piece is hashed before its first upload";
+  std::string msg = std::to_string(matched) + " of " + std::to_string(total) +
+                    " files unchanged since hashed here, served without hashing";
+  if (!changed.empty()) {
+    msg += "; changed since (hashed before first upload):";
+    for (const auto& c : changed) msg += " " + c;
+  }
+  return msg;
+}
+
 // Checks one release directory and prepares its add_torrent_params (seed_mode).
 Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs::path& dir_in,
-                                               const SeedOptions& o, std::string* warning) {
+                                               const SeedOptions& o, std::string* warning,
+                                               std::string* record_note) {
   std::error_code ec;
   fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
   if (ec || !fs::is_directory(dir)) return Error::io(dir_in.string() + ": not a directory");
@@ -66,8 +109,10 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
   }
   s.apply_common(atp);
   if (s.settings.serve_once && !s.settings.super_seeding) atp.extensions.push_back(make_serve_once_plugin);
-  // Each piece is hashed before its first upload, so seeding starts without reading the data.
+  // Each piece not proven by the seed record is hashed before its first upload, so seeding
+  // starts without reading the data.
   atp.flags |= lt::torrent_flags::seed_mode;
+  *record_note = apply_seed_record(atp, dir);
   return atp;
 }
 
@@ -78,8 +123,8 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
   if (o.release_dirs.empty()) return Error::invalid_argument("seed: no release directory given");
   std::map<lt::torrent_handle, Seeded> seeded;
   for (const fs::path& dir : o.release_dirs) {
-    std::string warning;
-    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning));
+    std::string warning, record_note;
+    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning, &record_note));
     Seeded r;
     r.name = atp.ti->name();
     r.ih = info_hash_hex(atp.ti->info_hashes());
@@ -95,7 +140,9 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
     e.name = r.name;
     e.info_hash = r.ih;
     e.dir = dir.string();
+    e.message = record_note;
     s.emit(e);
+    e.message.clear();
     if (!warning.empty()) {
       e.kind = Event::Kind::warning;
       e.message = warning;

@@ -41,7 +41,7 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
   p.set_bool(sp::enable_lsd, s.lsd);
   p.set_bool(sp::enable_upnp, false);    // never open ports on the user's router unasked
   p.set_bool(sp::enable_natpmp, false);
-  p.set_bool(sp::enable_outgoing_utp, s.transport != Transport::tcp);
+  p.set_bool(sp::enable_outgoing_utp, s.transport == Transport::tcp_and_utp || s.transport == Transport::utp);
   p.set_bool(sp::enable_incoming_utp, s.transport != Transport::tcp);
   p.set_bool(sp::enable_outgoing_tcp, s.transport != Transport::utp);
   p.set_bool(sp::enable_incoming_tcp, s.transport != Transport::utp);
