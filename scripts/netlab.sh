@@ -62,6 +62,7 @@
 # found at once by every peer already running; the announcer learns of them only through those
 # connections (and PEX). A seeder whose files are not checked yet skips its own announce. Each
 # LSD socket joins the group on its listen address and sends with IP_MULTICAST_IF set to it.
+
 _netlab_src=${BASH_SOURCE[0]}
 _netlab_repo=$(cd "$(dirname "$_netlab_src")/.." && pwd)
 NETLAB_RUN=${NETLAB_RUN:-/run/netlab}
@@ -120,8 +121,10 @@ _netlab_shape() {
   local ns=$1 dev=$2 rate=$3 bytes burst limit
   [ "$rate" = 0 ] && return 0
   bytes=$(_netlab_rate_bytes "$rate") || { _netlab_die "bad rate '$rate'"; return 1; }
-  # htb refills in timer ticks; a burst of 1 ms at the rate (at least 2 full frames plus a
-  # GSO-sized packet's worth) keeps a 1gbit class at its rate instead of below it.
+  # A burst of 1 ms at the rate (at least 16 KiB): with htb's default (1375 bytes at 1gbit) a
+  # 1gbit class carried 930 Mbit/s of TCP payload, with this one 956 (the line rate less
+  # headers). The fifo holds NETLAB_QUEUE_MS at the rate (at least 64 KiB), in bytes: a GSO
+  # packet is one skb, so a packet-count limit would mean something else at every rate.
   burst=$(( bytes / 1000 ))
   [ "$burst" -lt 16384 ] && burst=16384
   limit=$(( bytes * ${NETLAB_QUEUE_MS:-20} / 1000 ))
