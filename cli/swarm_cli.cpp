@@ -20,8 +20,12 @@ void SwarmFlags::add_to(CLI::App& app) {
   app.add_option("--unchoke-slots", unchoke_slots, "Peers served at once (-1 = unlimited)");
   app.add_option("--tracker", trackers, "Announce to this tracker URL (http/https/udp; repeatable)");
   app.add_option("--peer", peers, "Connect to this peer, HOST:PORT (repeatable)");
-  app.add_flag("--dht,!--no-dht", dht, "Use the DHT (default: on, off with --profile lan)");
-  app.add_flag("--lsd,!--no-lsd", lsd, "Use local service discovery (default: on)");
+  // A flag function, not add_flag on the optional: CLI11 2.1 sets an optional<bool> flag to
+  // false when neither spelling is given, which turned the profiles' DHT and LSD off.
+  app.add_flag_function("--dht,!--no-dht", [this](std::int64_t n) { dht = n > 0; },
+                        "Use the DHT (default: on, off with --profile lan)");
+  app.add_flag_function("--lsd,!--no-lsd", [this](std::int64_t n) { lsd = n > 0; },
+                        "Use local service discovery (default: on)");
   app.add_option("--encryption", encryption, "Peer encryption: enabled, forced or disabled")
       ->check(CLI::IsMember({"enabled", "forced", "disabled"}));
   app.add_option("--transport", transport,

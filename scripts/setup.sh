@@ -9,7 +9,7 @@ packages=(
   libtorrent-rasterbar-dev libboost-dev libboost-system-dev
   libsodium-dev libzstd-dev zstd libcli11-dev doctest-dev nlohmann-json3-dev libssl-dev openssl
   minisign opentracker nginx-light curl groff man-db iproute2 procps time
-  iputils-ping ethtool
+  iputils-ping ethtool python3-libtorrent
 )
 
 missing=()

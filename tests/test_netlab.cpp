@@ -78,10 +78,10 @@ class Lab {
 };
 
 // Peer flags inside the lab: the lan profile, default listen (0.0.0.0:6881 in each namespace),
-// local service discovery on, no DHT and no --peer. `--lsd` is explicit so that the case does
-// not depend on the CLI's default.
+// no DHT and no --peer: local service discovery, on by default, is how the peers meet (this
+// also covers the default: CLI11 once turned LSD off when neither --lsd nor --no-lsd was given).
 std::vector<std::string> lab_flags() {
-  return {"--json", "--profile", "lan", "--no-dht", "--lsd", "--status-interval", "0.2"};
+  return {"--json", "--profile", "lan", "--no-dht", "--status-interval", "0.2"};
 }
 
 std::string listening_peer_id(mstest::Background& p, std::chrono::seconds timeout) {

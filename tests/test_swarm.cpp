@@ -128,12 +128,14 @@ TEST_CASE("seed refuses a release whose files do not match, and bad flags") {
 
   fs::resize_file(r.dir / "model.bin", fs::file_size(r.dir / "model.bin") + 1);
   std::string stranger = modelswarm::generate_key_pair().public_key.to_base64();
-  auto wrong = mstest::run_cli({"seed", r.dir.string(), "--trust", stranger, "--listen", "127.0.0.1:0"}, 30s);
+  auto wrong = mstest::run_cli({"seed", r.dir.string(), "--trust", stranger, "--listen", "127.0.0.1:0",
+                                "--no-dht", "--no-lsd"}, 30s);
   CHECK(wrong.exit_code == 3);
   CHECK(mstest::run_cli({"seed", r.dir.string(), "--upload-limit", "fast"}).exit_code == 2);
   CHECK(mstest::run_cli({"fetch", "x.torrent"}).exit_code == 2);  // -o is required
   CHECK(mstest::run_cli({"fetch", (tmp / "missing.torrent").string(), "-o", (tmp / "o").string(),
-                         "--trust", r.public_key, "--listen", "127.0.0.1:0"}).exit_code == 6);
+                         "--trust", r.public_key, "--listen", "127.0.0.1:0", "--no-dht", "--no-lsd"})
+            .exit_code == 6);
 }
 
 TEST_CASE("fetch refuses before any model data: wrong key, no key, manifest/torrent mismatch, extra file") {
