@@ -14,8 +14,10 @@
 #   6. seeder CPU and RSS against the number of leechers (from case 3's runs)
 #
 # Usage: scripts/bench_netlab.sh [build-dir]     (root; nothing else heavy may run meanwhile)
-#   env: CASES="1 2 3 4 5" PAIR_MB=512 NET_MB=64 FAN_MB=48 U=25 (Mbit/s) N=16 FAN_NS="4 8 16"
-#        RUN_TIMEOUT=300 (seconds per transfer)
+#   env: CASES="1 2 3 4 5" PAIR_MB=512 NET_MB=64 FAN_MB=48 FAN_PIECE=256K U=25 (Mbit/s) N=16
+#        FAN_NS="4 8 16"
+#        RUN_TIMEOUT=300 (seconds per transfer) FAN_FLAGS="..." (extra modelswarm flags, fan-out
+#        cases) BASELINES=0 (fan-out without the HTTP and stock-libtorrent runs) KEEP_LOGS=DIR (copy the processes' logs there)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$here/build}
@@ -29,6 +31,9 @@ FAN_MB=${FAN_MB:-48}
 U=${U:-25}
 N=${N:-16}
 FAN_NS=${FAN_NS:-"4 8 $N"}
+# Pieces small against the release, as in a real one (4 MiB pieces of a 4 GiB file): a piece
+# must be whole at one leecher before it can pass it on, so piece/(U/k) is a delay per hop.
+FAN_PIECE=${FAN_PIECE:-256K}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 py=/usr/bin/python3
 for t in "$ms" "$gen" "$NETLAB_LINKEMU"; do
@@ -42,7 +47,12 @@ source "$here/scripts/netlab.sh"
 lab=""
 # One lab at a time: each case builds the hosts it needs and tears them down.
 lab_down() { [ -n "$lab" ] && netlab_teardown "$lab"; lab=""; }
-cleanup() { lab_down; rm -rf "$work"; }
+# KEEP_LOGS=DIR: every process's log is copied there (for a closer look at a case).
+cleanup() {
+  lab_down
+  if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS" && cp "$work"/*.log "$KEEP_LOGS"/ 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 labn=0
@@ -228,7 +238,7 @@ case_internet() {
 # Runs one fan-out of modelswarm: seeder `s` + the lab's leechers l1..lK; prints a line with the
 # last (and each group's) finish time against S/U, the seeder's upload, CPU and RSS.
 FAN_REL=""
-fan_release() { [ -n "$FAN_REL" ] || FAN_REL=$(make_release fan "$FAN_MB" 1M); }
+fan_release() { [ -n "$FAN_REL" ] || FAN_REL=$(make_release fan "$FAN_MB" "$FAN_PIECE"); }
 fan_lab() {  # k fast_k slow_factor
   local k=$1 fast=$2 slow=$3 i
   lab_up
@@ -244,12 +254,14 @@ run_fan() {  # label k fast_k [churn_k]
   local ideal; ideal=$(pyc "print($bytes*8/($U*1e6))")
   local sip; sip=$(netlab_ip s)
   rm -rf "$work/h"
-  start_seeder s "$FAN_REL" "$work/s.log" --profile lan
+  # shellcheck disable=SC2086
+  start_seeder s "$FAN_REL" "$work/s.log" --profile lan ${FAN_FLAGS:-}
   local c0; c0=$(cpu_ticks)
   local t0; t0=$(now)
   local logs=() pids=() i
   for i in $(seq 1 "$k"); do
-    start_fetch "l$i" "$FAN_REL/.modelswarm/release.torrent" "$work/l$i.log" --profile lan --seed --peer "$sip:6881"
+    # shellcheck disable=SC2086
+    start_fetch "l$i" "$FAN_REL/.modelswarm/release.torrent" "$work/l$i.log" --profile lan --seed --peer "$sip:6881" ${FAN_FLAGS:-}
     logs+=("$work/l$i.log"); pids+=("$FETCH_PID")
   done
   if [ "$churn" -gt 0 ]; then
@@ -261,7 +273,7 @@ run_fan() {  # label k fast_k [churn_k]
       wait "${pids[$((i-1))]}" 2>/dev/null || true
       mv "$work/l$i.log" "$work/l$i.first.log"
       netlab_bg "l$i" "$work/l$i.log" env MODELSWARM_HOME="$work/h/l$i/home" "$ms" fetch "$FAN_REL/.modelswarm/release.torrent" \
-        --trust "$work/key.pub" -o "$work/h/l$i/out" "${ms_flags[@]}" --profile lan --seed --peer "$sip:6881"
+        --trust "$work/key.pub" -o "$work/h/l$i/out" "${ms_flags[@]}" --profile lan --seed --peer "$sip:6881" ${FAN_FLAGS:-}
       pids[$((i-1))]=$NETLAB_LAST_PID
     done
     echo "killed and restarted: l${victims// / l}"
@@ -300,11 +312,11 @@ def pieces(p):
     for line in open(p):
         try: j=json.loads(line)
         except Exception: continue
-        if j.get('event')=='piece': s.add(j['piece'])
+        if j.get('event')=='piece' and j.get('message')=='downloaded': s.add(j['piece'])
     return s
 a,b=pieces('$f'),pieces('$i.log')
 print(len(a&b), len(a), len(b))")
-    echo "  ${i##*/}: pieces verified before the kill / after the restart / both: $(echo "$d" | awk '{print $2" / "$3" / "$1}')"
+    echo "  ${i##*/}: pieces downloaded and verified before the kill / after the restart / both: $(echo "$d" | awk '{print $2" / "$3" / "$1}')"
     dup=$((dup + $(echo "$d" | cut -d' ' -f1)))
   done
   echo "  verified pieces downloaded twice: $dup (over $n restarted leechers)"
@@ -360,7 +372,7 @@ case_fan() {
     fan_lab "$k" "$k" 1
     run_fan "modelswarm, $k leechers" "$k" "$k"
     cpu_rows+=("$k $FAN_SEEDER_CPU $FAN_SEEDER_HWM")
-    if [ "$k" = "$N" ]; then
+    if [ "$k" = "$N" ] && [ "${BASELINES:-1}" = 1 ]; then
       run_http_fan "$k"
       run_stock_fan "$k"
     fi

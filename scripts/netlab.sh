@@ -49,7 +49,7 @@
 # Knobs (environment):
 #   NETLAB_LINK      auto (default: linkemu only when there is delay, jitter or loss), veth, emu
 #   NETLAB_QUEUE_MS  drop-tail queue of every shaped direction: 20 ms at the link rate (at
-#                    least 64 KiB)
+#                    least 256 KiB)
 #   NETLAB_OFFLOAD=0 TSO/GSO/GRO off on the veth pairs (needs ethtool; costs CPU, see below)
 #   NETLAB_CC        TCP congestion control of every host added while it is set (e.g. cubic);
 #                    default: the machine's
@@ -123,12 +123,14 @@ _netlab_shape() {
   bytes=$(_netlab_rate_bytes "$rate") || { _netlab_die "bad rate '$rate'"; return 1; }
   # A burst of 1 ms at the rate (at least 16 KiB): with htb's default (1375 bytes at 1gbit) a
   # 1gbit class carried 930 Mbit/s of TCP payload, with this one 956 (the line rate less
-  # headers). The fifo holds NETLAB_QUEUE_MS at the rate (at least 64 KiB), in bytes: a GSO
+  # headers). The fifo holds NETLAB_QUEUE_MS at the rate (at least 256 KiB), in bytes: a GSO
   # packet is one skb, so a packet-count limit would mean something else at every rate.
   burst=$(( bytes / 1000 ))
   [ "$burst" -lt 16384 ] && burst=16384
   limit=$(( bytes * ${NETLAB_QUEUE_MS:-20} / 1000 ))
-  [ "$limit" -lt 65536 ] && limit=65536
+  # At least 256 KiB: with GSO a single TCP burst is up to 64 KiB, and bbr (this machine's
+  # default) pumps a 25mbit class with a 64 KiB fifo into a loss collapse (2 MB in 20 s).
+  [ "$limit" -lt 262144 ] && limit=262144
   ip -n "$ns" link set dev "$dev" txqueuelen 1000 &&
   tc -n "$ns" qdisc replace dev "$dev" root handle 1: htb default 1 r2q 1000 &&
   tc -n "$ns" class add dev "$dev" parent 1: classid 1:1 htb rate "$rate" ceil "$rate" \

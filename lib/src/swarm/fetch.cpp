@@ -125,7 +125,8 @@ class Fetch {
   bool resume_pending_ = false;
   std::optional<Clock::time_point> nudge_at_;
   bool piece_layers_known_ = false;
-  bool rechecked_ = false;  // pieces were taken from disk (see start_download)
+  bool rechecked_ = false;
+  std::set<lt::piece_index_t> received_pieces_;  // pieces with blocks from peers this run  // pieces were taken from disk (see start_download)
   bool done_ = false;
   std::optional<Error> error_;
   FetchResult result_;
@@ -499,7 +500,7 @@ Status Fetch::place_release() {
     seed.ti = rt.ti;
     seed.save_path = o_.out_dir.string();
     s_.apply_common(seed);
-    if (s_.settings.serve_once && !s_.settings.super_seeding) seed.extensions.push_back(make_serve_once_plugin);
+    if (s_.settings.serve_once && !s_.settings.super_seeding) seed.extensions.push_back(serve_once_plugin(rt.ti->num_pieces()));
     seed.flags |= lt::torrent_flags::seed_mode;
     // Every piece was just proven by this fetch: serve without hashing again.
     seed.verified_pieces.resize(rt.ti->num_pieces(), true);
@@ -544,12 +545,15 @@ Status Fetch::handle_alert(lt::alert* a) {
     if (stage_ == Stage::manifest) return on_read_piece(*rp);
   } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
     tally_.add_block(*bf, ti_.get());
+    received_pieces_.insert(bf->piece_index);
   } else if (auto* pf = lt::alert_cast<lt::piece_finished_alert>(a)) {
     if (watch_) watch_->piece_done(pf->piece_index);
     Event e;
     e.kind = Event::Kind::piece;
     e.name = name_;
     e.piece = static_cast<int>(pf->piece_index);
+    // libtorrent also reports pieces it found complete on disk (a resumed run's recheck).
+    e.message = received_pieces_.count(pf->piece_index) ? "downloaded" : "on disk";
     s_.emit(e);
     return maybe_read_manifest();
   } else if (lt::alert_cast<lt::cache_flushed_alert>(a)) {

@@ -108,7 +108,7 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
     }
   }
   s.apply_common(atp);
-  if (s.settings.serve_once && !s.settings.super_seeding) atp.extensions.push_back(make_serve_once_plugin);
+  if (s.settings.serve_once && !s.settings.super_seeding) atp.extensions.push_back(serve_once_plugin(atp.ti->num_pieces()));
   // Each piece not proven by the seed record is hashed before its first upload, so seeding
   // starts without reading the data.
   atp.flags |= lt::torrent_flags::seed_mode;
