@@ -145,7 +145,8 @@ lt_fetch() {  # host torrent out log [flags...] -> pid in LTF_PID
 lt_seconds() { grep -oE '"seconds": ?[0-9.]+' "$1" | grep -oE '[0-9.]+$' || echo timeout; }
 cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }  # total idle
 proc_cpu_s() { awk '{print ($14+$15)/100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-proc_hwm_kb() { awk '/VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Anonymous memory only: the release's pages mapped by the mmap back-end count in VmRSS too.
+proc_anon_kb() { awk '/RssAnon/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # ---- 1. pair, 1 Gbit/s ----
 case_pair() {
@@ -248,10 +249,23 @@ fan_lab() {  # k fast_k slow_factor
     else netlab_add_host "l$i" "$(pyc "print(f'{$U*1000/$slow:.0f}kbit')")" "$(pyc "print(f'{$U*1000/$slow:.0f}kbit')")"; fi
   done
 }
+# What one TCP flow carries over one idle U link (payload: less the headers' 4.4%), measured
+# once per run: the fan-out ratios are against S over this.
+UEFF=""
+measure_ueff() {
+  [ -n "$UEFF" ] && return 0
+  head -c $((8 << 20)) /dev/urandom > "$work/pub/probe"
+  nginx_on s
+  local t; t=$(curl_time l1 "http://$(netlab_ip s):8080/probe")
+  stop_pid "$NGINX_PID"
+  UEFF=$(pyc "print($((8 << 20))*8/$t/1e6)")
+  echo "one TCP flow over one idle ${U} Mbit/s link: $(pyc "print(f'{$UEFF:.1f}')") Mbit/s of payload (U in the ratios below)"
+}
 run_fan() {  # label k fast_k [churn_k]
   local label=$1 k=$2 fast=$3 churn=${4:-0}
+  measure_ueff
   local bytes; bytes=$(stat -c %s "$FAN_REL/model.gguf")
-  local ideal; ideal=$(pyc "print($bytes*8/($U*1e6))")
+  local ideal; ideal=$(pyc "print($bytes*8/($UEFF*1e6))")
   local sip; sip=$(netlab_ip s)
   rm -rf "$work/h"
   # shellcheck disable=SC2086
@@ -269,18 +283,18 @@ run_fan() {  # label k fast_k [churn_k]
     local victims; victims=$(pyc "import random; random.seed($$); print(' '.join(str(x) for x in random.sample(range(1,$k+1),$churn)))")
     sleep "$(pyc "import random; random.seed($$+1); print(f'{$ideal*random.uniform(0.25,0.6):.1f}')")"
     for i in $victims; do
-      kill -KILL "${pids[$((i-1))]}" 2>/dev/null || true
+      kill -"${CHURN_SIGNAL:-KILL}" "${pids[$((i-1))]}" 2>/dev/null || true
       wait "${pids[$((i-1))]}" 2>/dev/null || true
       mv "$work/l$i.log" "$work/l$i.first.log"
       netlab_bg "l$i" "$work/l$i.log" env MODELSWARM_HOME="$work/h/l$i/home" "$ms" fetch "$FAN_REL/.modelswarm/release.torrent" \
         --trust "$work/key.pub" -o "$work/h/l$i/out" "${ms_flags[@]}" --profile lan --seed --peer "$sip:6881" ${FAN_FLAGS:-}
       pids[$((i-1))]=$NETLAB_LAST_PID
     done
-    echo "killed and restarted: l${victims// / l}"
+    echo "SIG${CHURN_SIGNAL:-KILL} to l${victims// / l}, then restarted"
   fi
   mapfile -t times < <(wait_done "$t0" '"event":"done"' "${logs[@]}")
   local c1; c1=$(cpu_ticks)
-  local scpu shwm; scpu=$(proc_cpu_s "$SEED_PID"); shwm=$(proc_hwm_kb "$SEED_PID")
+  local scpu shwm; scpu=$(proc_cpu_s "$SEED_PID"); shwm=$(proc_anon_kb "$SEED_PID")
   sleep 0.6  # one more status tick for the seeder's upload total
   local sent; sent=$(uploaded "$work/s.log")
   for i in "${pids[@]}"; do stop_pid "$i"; done
@@ -294,7 +308,7 @@ c0=[int(x) for x in '$c0'.split()]; c1=[int(x) for x in '$c1'.split()]
 idle=(c1[1]-c0[1])/max(1,c1[0]-c0[0])
 msg=f'$label: S/U {ideal:.1f} s; last of the {fast} at U done at {mx(t[:fast])}'
 if fast < len(t): msg += f'; slow ones (U/10) {\"still running\" if \"timeout\" in t[fast:] else mx(t[fast:])}'
-msg += f'; seeder sent {$sent/$bytes:.2f} x S; {\"$ok\"}/{len(t)} releases in place; idle CPU {idle*100:.0f}%; seeder CPU {$scpu:.1f} s, peak RSS {$shwm/1024:.0f} MiB'
+msg += f'; seeder sent {$sent/$bytes:.2f} x S; {\"$ok\"}/{len(t)} releases in place; idle CPU {idle*100:.0f}%; seeder CPU {$scpu:.1f} s, anonymous memory {$shwm/1024:.0f} MiB'
 print(msg)"
   FAN_SEEDER_CPU=$scpu FAN_SEEDER_HWM=$shwm
 }
@@ -324,7 +338,7 @@ print(len(a&b), len(a), len(b))")
 run_stock_fan() {  # k
   local k=$1 i
   local bytes; bytes=$(stat -c %s "$FAN_REL/model.gguf")
-  local ideal; ideal=$(pyc "print($bytes*8/($U*1e6))")
+  local ideal; ideal=$(pyc "print($bytes*8/($UEFF*1e6))")
   local sip; sip=$(netlab_ip s)
   lt_seed s "$FAN_REL/.modelswarm/release.torrent" "$work/pub" "$work/lts.log" --lsd
   local logs=() pids=()
@@ -348,7 +362,7 @@ print(f'stock libtorrent 2.0.8, $k leechers (told the seeder, LSD and PEX on): l
 run_http_fan() {  # k
   local k=$1 i
   local bytes; bytes=$(stat -c %s "$FAN_REL/model.gguf")
-  local ideal; ideal=$(pyc "print($bytes*8/($U*1e6))")
+  local ideal; ideal=$(pyc "print($bytes*8/($UEFF*1e6))")
   local sip; sip=$(netlab_ip s)
   nginx_on s
   local pids=()
@@ -383,7 +397,7 @@ case_fan() {
   printf '%s\n' "${cpu_rows[@]}" | pyc "
 import sys
 rows=[tuple(float(x) for x in l.split()) for l in sys.stdin if l.strip()]
-for k,c,h in rows: print(f'  {k:.0f} leechers: seeder CPU {c:.1f} s, peak RSS {h/1024:.1f} MiB')
+for k,c,h in rows: print(f'  {k:.0f} leechers: seeder CPU {c:.1f} s, anonymous memory {h/1024:.1f} MiB')
 if len(rows)>=2:
     (k0,c0,h0),(k1,c1,h1)=rows[0],rows[-1]
     print(f'  per extra leecher: {(c1-c0)/(k1-k0):.2f} s CPU, {(h1-h0)/1024/(k1-k0):.2f} MiB RSS')"
@@ -404,10 +418,15 @@ case_churn() {
   echo
   echo "== 5. churn: $((N / 4)) of $N leechers killed mid-transfer and restarted"
   fan_release
-  fan_lab "$N" "$N" 1
-  run_fan "modelswarm, churn" "$N" "$N" "$((N / 4))"
-  churn_check
-  lab_down
+  # SIGKILL loses what libtorrent had verified but not yet written (its write buffer): those
+  # pieces are downloaded again. SIGTERM saves resume data after a flush: nothing should be.
+  for CHURN_SIGNAL in KILL TERM; do
+    fan_lab "$N" "$N" 1
+    rm -f "$work"/l*.first.log
+    run_fan "modelswarm, churn (SIG$CHURN_SIGNAL)" "$N" "$N" "$((N / 4))"
+    churn_check
+    lab_down
+  done
 }
 
 echo "modelswarm netlab benchmarks, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

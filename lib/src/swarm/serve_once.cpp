@@ -4,6 +4,7 @@
 #include <libtorrent/peer_request.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -36,11 +37,42 @@ struct Owner {
 };
 
 // libtorrent calls every hook of a torrent's plugins on its network thread: no locking.
+// How fast a peer completes pieces (from anyone), from its HAVE messages: an exponentially
+// decaying count, in pieces per second.
+class HaveRate {
+ public:
+  void add(Clock::time_point now) {
+    decay(now);
+    value_ += 1.0 / kWindow;
+  }
+  double rate(Clock::time_point now) {
+    decay(now);
+    return value_;
+  }
+
+ private:
+  static constexpr double kWindow = 5.0;  // seconds
+  void decay(Clock::time_point now) {
+    double dt = std::chrono::duration<double>(now - at_).count();
+    if (dt > 0) value_ *= std::exp(-dt / kWindow);
+    at_ = now;
+  }
+  double value_ = 0;
+  Clock::time_point at_ = Clock::now();
+};
+
 class ServeOnceTorrent : public lt::torrent_plugin {
  public:
   explicit ServeOnceTorrent(int num_pieces) : asked_(static_cast<size_t>(std::max(0, num_pieces)), false) {}
   std::shared_ptr<lt::peer_plugin> new_connection(const lt::peer_connection_handle& pc) override;
   std::map<lt::piece_index_t, Owner> owners;
+  // Weak: a connection (and its plugin) may outlive the torrent's view of it.
+  std::vector<std::weak_ptr<ServeOncePeer>> peers;
+
+  // A peer that completes pieces at under a quarter of the fastest peer's rate is on a slow
+  // link: it would pass a piece on slowly, so it is served without holding the piece for it
+  // (on mixed links, fast leechers were otherwise held back by slow owners: 2.5x S/U).
+  bool slow(ServeOncePeer* p, Clock::time_point now);
 
   void mark_asked(lt::piece_index_t p) {
     auto i = static_cast<size_t>(static_cast<int>(p));
@@ -80,8 +112,21 @@ class ServeOncePeer : public lt::peer_plugin {
     return true;
   }
 
+  bool on_have(lt::piece_index_t) override {
+    haves_.add(Clock::now());
+    return false;
+  }
+  double have_rate(Clock::time_point now) { return haves_.rate(now); }
+
   bool on_request(const lt::peer_request& r) override {
     auto now = Clock::now();
+    if (t_.slow(this, now)) {
+      // Served, never an owner; and a piece a slow peer holds is free for the others.
+      auto it = t_.owners.find(r.piece);
+      if (it != t_.owners.end() && it->second.peer == this) t_.owners.erase(it);
+      t_.mark_asked(r.piece);
+      return false;
+    }
     auto [it, fresh] = t_.owners.try_emplace(r.piece, Owner{this, 0, now});
     Owner& o = it->second;
     t_.mark_asked(r.piece);
@@ -151,12 +196,24 @@ class ServeOncePeer : public lt::peer_plugin {
   ServeOnceTorrent& t_;
   lt::peer_connection_handle pc_;
   bool fast_ = false;
+  HaveRate haves_;
 };
+
+bool ServeOnceTorrent::slow(ServeOncePeer* p, Clock::time_point now) {
+  double best = 0;
+  peers.erase(std::remove_if(peers.begin(), peers.end(), [](const auto& w) { return w.expired(); }), peers.end());
+  for (const auto& w : peers)
+    if (auto q = w.lock()) best = std::max(best, q->have_rate(now));
+  // Until pieces flow (the first seconds), nobody is slow.
+  return best > 1.0 && p->have_rate(now) < best / 4;
+}
 
 std::shared_ptr<lt::peer_plugin> ServeOnceTorrent::new_connection(const lt::peer_connection_handle& pc) {
   // Only BitTorrent peers speak REJECT; web seeds are never served by us anyway.
   if (pc.type() != lt::connection_type::bittorrent) return {};
-  return std::make_shared<ServeOncePeer>(*this, pc);
+  auto peer = std::make_shared<ServeOncePeer>(*this, pc);
+  peers.push_back(peer);
+  return peer;
 }
 
 }  // namespace
