@@ -256,6 +256,7 @@ TEST_CASE("seed record: files unchanged since verify are served at once; a chang
 
   SUBCASE("unchanged: no file is hashed before it is served") {
     Peer seeder = start_seed({r.dir}, tmp / "seed");
+    REQUIRE(seeder.proc.wait_for_output("\"added\"", 30s));  // printed after "listening"
     auto added = events(seeder.proc.out(), "added");
     REQUIRE(added.size() == 1);
     CHECK(added[0].value("message", "").find("4 of 4 files unchanged since hashed here") != std::string::npos);
@@ -280,6 +281,7 @@ TEST_CASE("seed record: files unchanged since verify are served at once; a chang
     }
     fs::last_write_time(model, mtime);  // only the ctime tells
     Peer seeder = start_seed({r.dir}, tmp / "seed");
+    REQUIRE(seeder.proc.wait_for_output("\"added\"", 30s));  // printed after "listening"
     auto added = events(seeder.proc.out(), "added");
     REQUIRE(added.size() == 1);
     std::string note = added[0].value("message", "");
