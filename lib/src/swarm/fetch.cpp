@@ -1,5 +1,6 @@
 // fetch: metadata -> the two .modelswarm files -> manifest checks -> model data (merkle-checked
-// by libtorrent) -> directory check -> one rename of the staging directory into place. See swarm.hpp for the contract.
+// by libtorrent) -> directory check -> one rename of the staging directory into place. See
+// swarm.hpp for the contract.
 #include <libtorrent/load_torrent.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
@@ -125,8 +126,8 @@ class Fetch {
   bool resume_pending_ = false;
   std::optional<Clock::time_point> nudge_at_;
   bool piece_layers_known_ = false;
-  bool rechecked_ = false;
-  std::set<lt::piece_index_t> received_pieces_;  // pieces with blocks from peers this run  // pieces were taken from disk (see start_download)
+  bool rechecked_ = false;  // pieces were taken from disk (see start_download)
+  std::set<lt::piece_index_t> received_pieces_;  // pieces with blocks from peers this run
   bool done_ = false;
   std::optional<Error> error_;
   FetchResult result_;
@@ -353,9 +354,9 @@ Status Fetch::start_download() {
   // it took from disk before it had the piece layers (a magnet link with a resumed or reused
   // staging) are "finished but not yet verified" in libtorrent 2.0.8, so their chunks are
   // hashed against the manifest, as every chunk is with --paranoid.
-  lt::torrent_status st = h_.status(lt::torrent_handle::query_pieces);
   if (!o_.paranoid && !(rechecked_ && !piece_layers_known_)) return Status::success();
   watch_ = std::make_unique<ChunkWatch>(*manifest_, *ti_, staging_);
+  lt::torrent_status st = h_.status(lt::torrent_handle::query_pieces);
   for (lt::piece_index_t p(0); p < lt::piece_index_t(st.pieces.size()); ++p)
     if (st.pieces.get_bit(p)) watch_->piece_done(p);
   return Status::success();
@@ -484,8 +485,7 @@ Status Fetch::place_release() {
   const lt::file_storage& files = ti_->files();
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
-    std::string path = files.file_path(i, "");
-    if (auto st = stamp_file(entry.dir, path.substr(std::min(path.size(), name_.size() + 1))); st.ok())
+    if (auto st = stamp_file(entry.dir, release_path(files, i)); st.ok())
       entry.stamps.push_back(std::move(*st));
   }
   result_.stamps = entry.stamps;

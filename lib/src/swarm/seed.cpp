@@ -28,7 +28,6 @@ struct Seeded {
 // returns a one-line account for the `added` event.
 std::string apply_seed_record(lt::add_torrent_params& atp, const fs::path& dir) {
   const lt::file_storage& files = atp.ti->files();
-  const std::string name = atp.ti->name();
   auto entry = registered_by_id(info_hash_hex(atp.ti->info_hashes()));
   std::map<std::string, FileStamp> record;
   if (entry.ok() && *entry)
@@ -39,8 +38,7 @@ std::string apply_seed_record(lt::add_torrent_params& atp, const fs::path& dir) 
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
     ++total;
-    std::string path = files.file_path(i, "");
-    std::string rel = path.substr(std::min(path.size(), name.size() + 1));
+    std::string rel = release_path(files, i);
     auto it = record.find(rel);
     auto now = stamp_file(dir, rel);
     if (it == record.end() || !now.ok() || !now->same_file_state(it->second)) {
@@ -85,8 +83,7 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
   const std::string dirname = dir.filename().string();
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
-    std::string path = files.file_path(i, "");
-    std::string rel = path.substr(std::min(path.size(), name.size() + 1));
+    std::string rel = release_path(files, i);
     fs::path on_disk = dir / rel;
     auto size = fs::file_size(on_disk, ec);
     if (ec) return Error::content(on_disk.string() + ": missing (" + ec.message() + ")");

@@ -96,6 +96,8 @@ class ServeOnceTorrent : public lt::torrent_plugin {
   }
 
  private:
+  double best_ = 0;  // the fastest peer's have_rate at best_at_ - 1 s
+  Clock::time_point best_at_{};
   std::vector<bool> asked_;
   size_t asked_count_ = 0;
   size_t cursor_ = 0;
@@ -200,12 +202,16 @@ class ServeOncePeer : public lt::peer_plugin {
 };
 
 bool ServeOnceTorrent::slow(ServeOncePeer* p, Clock::time_point now) {
-  double best = 0;
-  peers.erase(std::remove_if(peers.begin(), peers.end(), [](const auto& w) { return w.expired(); }), peers.end());
-  for (const auto& w : peers)
-    if (auto q = w.lock()) best = std::max(best, q->have_rate(now));
+  // on_request runs for every block: the fastest rate is recomputed at most once a second.
+  if (now >= best_at_) {
+    best_at_ = now + std::chrono::seconds(1);
+    best_ = 0;
+    peers.erase(std::remove_if(peers.begin(), peers.end(), [](const auto& w) { return w.expired(); }), peers.end());
+    for (const auto& w : peers)
+      if (auto q = w.lock()) best_ = std::max(best_, q->have_rate(now));
+  }
   // Until pieces flow (the first seconds), nobody is slow.
-  return best > 1.0 && p->have_rate(now) < best / 4;
+  return best_ > 1.0 && p->have_rate(now) < best_ / 4;
 }
 
 std::shared_ptr<lt::peer_plugin> ServeOnceTorrent::new_connection(const lt::peer_connection_handle& pc) {

@@ -66,6 +66,11 @@ std::string info_hash_hex(const lt::info_hash_t& ih) {
   return to_hex(ih.v1.data(), ih.v1.size());
 }
 
+std::string release_path(const lt::file_storage& files, lt::file_index_t i) {
+  std::string path = files.file_path(i, "");
+  return path.substr(std::min(path.size(), files.name().size() + 1));
+}
+
 std::string endpoint_string(const lt::tcp::endpoint& ep) {
   auto a = ep.address();
   return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());

@@ -59,6 +59,9 @@ class PeerTally {
 };
 
 std::string info_hash_hex(const lt::info_hash_t& ih);
+// File `i`'s path inside the release directory: the torrent's path without its root (the
+// release name) and the '/' after it.
+std::string release_path(const lt::file_storage& files, lt::file_index_t i);
 std::string endpoint_string(const lt::tcp::endpoint& ep);
 Progress make_progress(const lt::torrent_status& st, const std::string& state);
 // Events for alerts any operation may see (bans, hash failures, tracker and listen problems).
