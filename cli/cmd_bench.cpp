@@ -15,6 +15,7 @@ class BenchCommand : public Command {
  public:
   void configure(CLI::App& app) override {
     app.add_option("model", model_, "GGUF file, directory holding one, release directory, or HF checkpoint directory")->required();
+    add_trust_option(app, trust_);
     app.add_option("-p,--prompt-tokens", o_.n_prompt, "Prompt tokens processed in one batch")->capture_default_str();
     app.add_option("-n,--gen-tokens", o_.n_gen, "Tokens generated one at a time")->capture_default_str();
     app.add_option("-t,--threads", o_.n_threads, "Threads (default: all)");
@@ -23,7 +24,7 @@ class BenchCommand : public Command {
 
   int run(const Globals& g) override {
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
-    auto path = resolve_model(model_, g);
+    auto path = resolve_model(model_, trust_, g);
     if (!path.ok()) return report_error(g, path.error());
     // bench feeds token ids, so an HF checkpoint needs no usable tokenizer.json.
     auto model = load_any_model(*path, hf_load_options(true, o_.n_threads));
@@ -67,6 +68,7 @@ class BenchCommand : public Command {
 
  private:
   std::string model_, kernel_ = "auto";
+  std::vector<std::string> trust_;
   InferBenchOptions o_;
 };
 

@@ -15,6 +15,7 @@ class EvalCommand : public Command {
  public:
   void configure(CLI::App& app) override {
     app.add_option("model", model_, "GGUF file, directory holding one, or release directory")->required();
+    add_trust_option(app, trust_);
     app.add_option("--tokens", tokens_, "Token ids (\"1,2,3\")");
     app.add_option("-p,--prompt", prompt_, "Text to tokenize instead of --tokens");
     app.add_option("--top", top_, "Logits to show per position")->capture_default_str();
@@ -27,7 +28,7 @@ class EvalCommand : public Command {
       return report_error(g, Error::invalid_argument("give exactly one of --tokens and -p/--prompt"));
     if (top_ == 0) return report_error(g, Error::invalid_argument("--top must be at least 1"));
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
-    auto path = resolve_model(model_, g);
+    auto path = resolve_model(model_, trust_, g);
     if (!path.ok()) return report_error(g, path.error());
     auto model = load_any_model(*path, hf_load_options(!tokens_.empty(), threads_));
     if (!model.ok()) return report_error(g, model.error());
@@ -74,6 +75,7 @@ class EvalCommand : public Command {
 
  private:
   std::string model_, tokens_, prompt_, kernel_ = "auto";
+  std::vector<std::string> trust_;
   uint32_t top_ = 5, threads_ = 0;
 };
 

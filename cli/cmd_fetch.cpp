@@ -17,13 +17,13 @@ class FetchCommand : public Command {
     app.add_flag("--paranoid", paranoid_,
                  "Also hash every chunk against the manifest (a second pass; libtorrent's merkle "
                  "checks against the signed roots already prove each byte)");
+    app.add_option("--stall-timeout", stall_timeout_,
+                   "Give up (exit 5) after this many seconds without progress while waiting on peers; 0: never")
+        ->check(CLI::NonNegativeNumber);
     flags_.add_to(app);
   }
 
   int run(const Globals& g) override {
-    EventPrinter printer(g);
-    auto session = open_swarm_session(flags_, printer);
-    if (!session.ok()) return report_error(g, session.error());
     swarm::FetchOptions o;
     o.source = source_;
     o.trusted_keys = trust_;
@@ -32,11 +32,17 @@ class FetchCommand : public Command {
     o.web_seeds = web_seeds_;
     o.reuse = !no_reuse_;
     o.paranoid = paranoid_;
+    o.stall_timeout = std::chrono::seconds(stall_timeout_);
+    // Refusals that need no peer come before the session opens (and says it is listening).
+    if (Status st = swarm::check_fetch_options(o); !st.ok()) return report_error(g, st.error());
+    EventPrinter printer(g);
+    auto session = open_swarm_session(flags_, printer);
+    if (!session.ok()) return report_error(g, session.error());
     auto r = swarm::fetch(**session, o, g_interrupted);
     printer.finish();
     if (!r.ok()) return report_error(g, r.error());
     if (!g.json) std::printf("%s\n", r->release_dir.string().c_str());
-    return kExitOk;
+    return seed_ && g_interrupted.load() ? kExitInterrupted : kExitOk;
   }
 
  private:
@@ -46,6 +52,7 @@ class FetchCommand : public Command {
   bool seed_ = false;
   bool no_reuse_ = false;
   bool paranoid_ = false;
+  unsigned stall_timeout_ = 300;
   std::vector<std::string> web_seeds_;
   SwarmFlags flags_;
 };

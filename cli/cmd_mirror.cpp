@@ -28,6 +28,9 @@ class MirrorCommand : public Command {
   void configure(CLI::App& app) override {
     app.add_option("mirrorfile", file_, "Mirror file (JSON, format modelswarm.mirror/1)")->required();
     app.add_flag("--seed", seed_, "After mirroring, seed every release until interrupted");
+    app.add_option("--stall-timeout", stall_timeout_,
+                   "Give up on a release (exit 5) after this many seconds without progress while waiting on peers; 0: never")
+        ->check(CLI::NonNegativeNumber);
     flags_.add_to(app);
   }
 
@@ -42,6 +45,7 @@ class MirrorCommand : public Command {
     if (!session.ok()) return report_error(g, session.error());
 
     MirrorOptions options;
+    options.stall_timeout = std::chrono::seconds(stall_timeout_);
     options.on_result = [&](const MirrorResult& r) {
       printer.finish();
       if (g.json) {
@@ -85,12 +89,13 @@ class MirrorCommand : public Command {
     Status st = swarm::seed(**session, so, g_interrupted);
     printer.finish();
     if (!st.ok()) return report_error(g, st.error());
-    return kExitOk;
+    return g_interrupted.load() ? kExitInterrupted : kExitOk;
   }
 
  private:
   std::string file_;
   bool seed_ = false;
+  unsigned stall_timeout_ = 300;
   SwarmFlags flags_;
 };
 

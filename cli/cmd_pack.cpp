@@ -25,6 +25,10 @@ class PackCommand : public Command {
     app.add_option("-o,--output", out_dir_, "For a single FILE: the release directory to create (default: FILE's directory/NAME)");
     app.add_option("--password-file", pw_.file, "Read the key password from the first line of this file");
     app.add_option("--threads", threads_, "Hashing threads (default: all cores)");
+    app.add_flag("--allow-downgrade", allow_downgrade_,
+                 "Sign a version lower than one this key has on record here for this name");
+    app.add_flag("--resign", resign_,
+                 "Sign a different manifest for a version this key already signed (fetchers that saw the first refuse it)");
   }
 
   int run(const Globals& g) override {
@@ -35,6 +39,8 @@ class PackCommand : public Command {
     o.trackers = trackers_;
     o.web_seeds = web_seeds_;
     o.threads = threads_;
+    o.allow_downgrade = allow_downgrade_;
+    o.resign = resign_;
     if (!expires_.empty()) {
       auto t = parse_date(expires_);
       if (!t) return report_error(g, Error::invalid_argument("--expires " + expires_ + ": not a date"));
@@ -91,7 +97,7 @@ class PackCommand : public Command {
  private:
   std::string path_, key_, name_, expires_, created_, piece_size_, out_dir_;
   uint64_t version_ = 0;
-  bool hybrid_ = false;
+  bool hybrid_ = false, allow_downgrade_ = false, resign_ = false;
   std::vector<std::string> trackers_, web_seeds_;
   unsigned threads_ = 0;
   PasswordSource pw_;

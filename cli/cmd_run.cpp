@@ -14,6 +14,7 @@ class RunCommand : public Command {
  public:
   void configure(CLI::App& app) override {
     app.add_option("model", model_, "GGUF file, directory holding one, or release directory")->required();
+    add_trust_option(app, trust_);
     app.add_option("-p,--prompt", prompt_, "Prompt text");
     app.add_option("--tokens", tokens_, "Prompt as token ids (\"1,2,3\"), instead of -p");
     app.add_option("-n,--n-predict", n_predict_, "Tokens to generate (-1: until end of text)")->capture_default_str();
@@ -35,7 +36,7 @@ class RunCommand : public Command {
     if (prompt_.empty() == tokens_.empty())
       return report_error(g, Error::invalid_argument("give exactly one of -p/--prompt and --tokens"));
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
-    auto path = resolve_model(model_, g);
+    auto path = resolve_model(model_, trust_, g);
     if (!path.ok()) return report_error(g, path.error());
     auto model = load_any_model(*path, hf_load_options(!tokens_.empty(), threads_));
     if (!model.ok()) return report_error(g, model.error());
@@ -97,6 +98,7 @@ class RunCommand : public Command {
 
  private:
   std::string model_, prompt_, tokens_, kernel_ = "auto";
+  std::vector<std::string> trust_;
   int32_t n_predict_ = 128;
   SamplerParams sp_;
   std::optional<uint64_t> seed_;

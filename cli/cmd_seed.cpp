@@ -15,17 +15,19 @@ class SeedCommand : public Command {
   }
 
   int run(const Globals& g) override {
-    EventPrinter printer(g);
-    auto session = open_swarm_session(flags_, printer);
-    if (!session.ok()) return report_error(g, session.error());
     swarm::SeedOptions o;
     for (const auto& d : dirs_) o.release_dirs.emplace_back(d);
     o.trusted_keys = trust_;
     o.resume_dir = state_dir() / "seed";
+    if (Status st = swarm::check_seed_options(o); !st.ok()) return report_error(g, st.error());
+    EventPrinter printer(g);
+    auto session = open_swarm_session(flags_, printer);
+    if (!session.ok()) return report_error(g, session.error());
     Status st = swarm::seed(**session, o, g_interrupted);
     printer.finish();
     if (!st.ok()) return report_error(g, st.error());
-    return kExitOk;  // stopping on a signal is how seeding ends
+    // Seeding ends with a signal; the exit status says so, as for every interrupted command.
+    return g_interrupted.load() ? kExitInterrupted : kExitOk;
   }
 
  private:

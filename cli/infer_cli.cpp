@@ -4,18 +4,49 @@
 
 #include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/kernels.hpp"
+#include "modelswarm/release.hpp"
+#include "modelswarm/trust.hpp"
 
 namespace modelswarm::cli {
 
 namespace fs = std::filesystem;
 
-Result<fs::path> resolve_model(const std::string& arg, const Globals& g) {
+namespace {
+
+Status verify_release_dir(const fs::path& dir, const std::vector<std::string>& trust, const Globals& g) {
+  VerifyOptions o;
+  for (const auto& k : trust) {
+    MS_ASSIGN_OR_RETURN(PublicKey key, load_public_key(k));
+    o.trust.trusted_keys.push_back(key);
+  }
+  MS_ASSIGN_OR_RETURN(std::vector<PublicKey> store, load_trusted_keys());
+  o.trust.trusted_keys.insert(o.trust.trusted_keys.end(), store.begin(), store.end());
+  bool announced = false;
+  o.content.progress = [&](uint64_t, uint64_t) {
+    if (!announced) note(g, "verifying release " + dir.string() + " ...");
+    announced = true;
+  };
+  MS_ASSIGN_OR_RETURN(StampedVerify v, verify_release_stamped(dir, o));
+  if (v.from_stamp) note(g, "release " + dir.string() + " verified before and unchanged since");
+  else note(g, "verified " + v.name + " version " + std::to_string(v.version));
+  return Status::success();
+}
+
+}  // namespace
+
+void add_trust_option(CLI::App& app, std::vector<std::string>& trust) {
+  app.add_option("--trust", trust,
+                 "For a release directory: a trusted publisher key (RW... or a .pub file); repeatable. "
+                 "Keys from `modelswarm trust add` are trusted too");
+}
+
+Result<fs::path> resolve_model(const std::string& arg, const std::vector<std::string>& trust, const Globals& g) {
   fs::path p(arg);
   std::error_code ec;
   if (!fs::exists(p, ec)) return Error::io(arg + ": no such file or directory");
   if (!fs::is_directory(p, ec)) return p;
   if (fs::exists(p / ".modelswarm" / "manifest.json", ec)) {
-    auto r = verify_release_cached(p, g);
+    auto r = verify_release_dir(p, trust, g);
     if (!r.ok()) return r.error();
   }
   std::vector<fs::path> found;

@@ -16,12 +16,11 @@ namespace modelswarm::cli {
 // (config.json + *.safetensors), returned as the directory. A release directory
 // (.modelswarm/manifest.json) is verified first, unless it was verified before and no file
 // changed since (size and modification time of every file, and the manifest's bytes).
-Result<std::filesystem::path> resolve_model(const std::string& arg, const Globals& g);
-
-// Verifies a release directory with the user's trusted keys, skipping the work when a stamp in
-// state_dir()/verified/ says this exact state (manifest, signature, trusted keys, and the size
-// and modification time of every file) verified before.
-Status verify_release_cached(const std::filesystem::path& dir, const Globals& g);
+// The release is checked against the --trust keys (`trust`) and the trust store.
+Result<std::filesystem::path> resolve_model(const std::string& arg, const std::vector<std::string>& trust,
+                                            const Globals& g);
+// The --trust option of run, bench and eval.
+void add_trust_option(CLI::App& app, std::vector<std::string>& trust);
 
 // Options for loading an HF checkpoint directory: the tokenizer is required unless the prompt
 // is given as token ids.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string_view>
 
 #include "command.hpp"
@@ -43,6 +44,27 @@ int exit_code_for(ErrorCode code) {
 }
 
 namespace {
+// CLI11 checks required options before it looks for unknown ones, so `fetch x --bogus` would
+// say "--output is required". The unknown flag is the real mistake: find it first.
+std::string unknown_flag(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* sub = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a(argv[i]);
+    if (a == "--") break;
+    if (!sub) {
+      for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (s->get_name() == a) sub = s;
+      continue;
+    }
+    if (a.size() < 2 || a[0] != '-' || (a[1] >= '0' && a[1] <= '9') || a[1] == '.') continue;
+    std::string name(a.substr(0, a.find('=')));
+    if (name.size() > 2 && name[1] != '-') name = name.substr(0, 2);  // -n5: the flag is -n
+    if (!sub->get_subcommands([](const CLI::App*) { return true; }).empty()) return {};  // nested: let CLI11 judge
+    if (!sub->get_option_no_throw(name) && !app.get_option_no_throw(name)) return name;
+  }
+  return {};
+}
+
 void print_error_document(const Error& e, int exit_code) {
   print_json({{"error", {{"code", error_code_name(e.code)}, {"message", e.message}}},
               {"exit_code", exit_code}});
@@ -110,7 +132,12 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError& caught) {
+    std::optional<CLI::ExtrasError> extras;
+    if (dynamic_cast<const CLI::RequiredError*>(&caught))
+      if (std::string bad = unknown_flag(app, argc, argv); !bad.empty())
+        extras.emplace(std::vector<std::string>{bad});
+    const CLI::ParseError& e = extras ? *extras : caught;
     int rc = app.exit(e);
     if (rc == 0) return kExitOk;  // --help, --version
     // The parse stopped early, so g.json may be unset; a script that asked for JSON still gets

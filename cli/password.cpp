@@ -1,6 +1,7 @@
 #include "password.hpp"
 
 #include <sodium.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -16,10 +17,27 @@ namespace {
 
 constexpr size_t kMaxPassword = 1024;
 
+// The terminal state to put back if a signal ends the process at the prompt: Ctrl-C must not
+// leave the user's shell without echo.
+termios g_saved_tty {};
+
+extern "C" void restore_tty_and_die(int sig) {
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_tty);  // async-signal-safe
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 Result<std::string> prompt_no_echo(const std::string& prompt) {
   termios old {};
   bool restore = tcgetattr(STDIN_FILENO, &old) == 0;
+  struct sigaction previous[3] {};
+  const int signals[3] = {SIGINT, SIGTERM, SIGHUP};
   if (restore) {
+    g_saved_tty = old;
+    struct sigaction sa {};
+    sa.sa_handler = restore_tty_and_die;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; ++i) sigaction(signals[i], &sa, &previous[i]);
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -28,7 +46,10 @@ Result<std::string> prompt_no_echo(const std::string& prompt) {
   std::fflush(stderr);
   std::string line;
   bool ok = static_cast<bool>(std::getline(std::cin, line));
-  if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+  if (restore) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    for (int i = 0; i < 3; ++i) sigaction(signals[i], &previous[i], nullptr);
+  }
   std::fprintf(stderr, "\n");
   if (!ok) return Error::invalid_argument("no password entered");
   if (line.size() > kMaxPassword) return Error::invalid_argument("password longer than 1024 bytes");

@@ -123,6 +123,14 @@ nlohmann::json EventPrinter::to_json(const Event& e) {
       j["seeds"] = p.seeds;
       j["eta"] = p.eta_seconds;
       j["reused"] = p.reused;
+      if (e.kind == Event::Kind::progress && p.state != "seeding") {
+        j["peers_known"] = p.peers_known;
+        j["trackers"] = p.trackers;
+        j["trackers_working"] = p.trackers_working;
+        if (!p.tracker_error.empty()) j["tracker_error"] = p.tracker_error;
+        j["dht_nodes"] = p.dht_nodes < 0 ? nlohmann::json() : nlohmann::json(p.dht_nodes);
+        j["lsd"] = p.lsd;
+      }
       break;
     }
     case Event::Kind::reused:
@@ -186,11 +194,29 @@ void EventPrinter::status_line() {
               human_bytes(static_cast<double>(p.total_wanted)) + " " +
               human_bytes(static_cast<double>(p.download_rate)) + "/s " +
               std::to_string(p.peers) + " peers ETA " + human_eta(p.eta_seconds) + " (" + p.state + ")";
+      if (p.peers == 0) line += " waiting: " + swarm::describe_waiting(p);
     }
   }
   std::fprintf(stderr, "\r%s\x1b[K", line.c_str());
   std::fflush(stderr);
   line_open_ = true;
+}
+
+// Without a terminal there is no status line; a fetch that has no peer says what it waits
+// for now and then, so a log shows why nothing happens.
+void EventPrinter::waiting_line(const Event& e) {
+  const swarm::Progress& p = e.progress;
+  auto now = std::chrono::steady_clock::now();
+  if (p.peers > 0 || p.state == "seeding" || p.state == "verifying" || p.state == "checking" ||
+      p.state == "reusing") {
+    waiting_since_.reset();
+    return;
+  }
+  if (!waiting_since_) waiting_since_ = now;
+  if (now - *waiting_since_ < std::chrono::seconds(5) || now < next_waiting_line_) return;
+  next_waiting_line_ = now + std::chrono::seconds(30);
+  std::fprintf(stderr, "%s: waiting for peers (%s): %s\n", e.name.empty() ? e.info_hash.c_str() : e.name.c_str(),
+               p.state.c_str(), swarm::describe_waiting(p).c_str());
 }
 
 void EventPrinter::finish() {
@@ -207,6 +233,7 @@ void EventPrinter::operator()(const Event& e) {
   if (e.kind == Event::Kind::progress) {
     progress_[e.name.empty() ? "?" : e.name] = e.progress;
     if (g_.stderr_tty) status_line();
+    else waiting_line(e);
     return;
   }
   std::string line;

@@ -2,9 +2,11 @@
 // TTY status line, plain notes, or JSON lines (--json).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +53,10 @@ class EventPrinter {
 
  private:
   void status_line();
+  void waiting_line(const swarm::Event& e);
   const Globals& g_;
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;
+  std::chrono::steady_clock::time_point next_waiting_line_{};
   std::map<std::string, swarm::Progress> progress_;  // per release name
   bool line_open_ = false;
 };

@@ -85,6 +85,10 @@ inline Packed pack(const fs::path& dir, const std::string& name, uint64_t versio
   o.key = &test_key().secret_key;
   o.piece_size = piece_size;
   o.created = 1700000000;
+  // One test key packs many unrelated releases, in any order: not the publisher mistakes that
+  // pack guards against (test_release checks those).
+  o.allow_downgrade = true;
+  o.resign = true;
   auto res = modelswarm::pack_release(dir, o);
   REQUIRE_MESSAGE(res.ok(), (res.ok() ? "" : res.error().message));
   return {res->release_dir, res->magnet, res->info_hash_v2, res->manifest, res->piece_size};

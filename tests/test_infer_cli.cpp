@@ -197,8 +197,11 @@ TEST_CASE("a release directory is verified before running, and only once while u
   make_model(dir / "model.gguf", {"--type", "Q8_0", "--seed", "6"});
   REQUIRE(run_cli({"pack", dir.string(), "--key", env.key("k1"), "--name", "tiny", "--version", "1"}).exit_code == 0);
 
-  // Not trusted yet: a trust failure, and nothing runs.
-  CHECK(run_cli({"run", dir.string(), "-p", "hi", "-n", "2"}).exit_code == 3);
+  // Not trusted yet: a trust failure that names --trust, which run, bench and eval take.
+  auto untrusted = run_cli({"run", dir.string(), "-p", "hi", "-n", "2"});
+  CHECK(untrusted.exit_code == 3);
+  CHECK(untrusted.err.find("--trust") != std::string::npos);
+  CHECK(run_cli({"eval", dir.string(), "--tokens", "1,2", "--trust", "RWbogus"}).exit_code == 2);
   REQUIRE(run_cli({"trust", "add", env.pub("k1")}).exit_code == 0);
   auto first = run_cli({"run", dir.string(), "-p", "hi", "-n", "2", "--temp", "0"});
   CHECK(first.exit_code == 0);
@@ -207,6 +210,11 @@ TEST_CASE("a release directory is verified before running, and only once while u
   CHECK(second.exit_code == 0);
   CHECK(second.err.find("verified before") != std::string::npos);
   CHECK(second.out == first.out);
+  fs::path home = env.home;
+  fs::remove_all(home / "trusted_keys");  // --trust alone suffices for run, bench and eval
+  CHECK(run_cli({"eval", dir.string(), "--tokens", "1,2", "--trust", env.pub("k1")}).exit_code == 0);
+  CHECK(run_cli({"bench", dir.string(), "-p", "4", "-n", "2", "--trust", env.pub("k1")}).exit_code == 0);
+  REQUIRE(run_cli({"trust", "add", env.pub("k1")}).exit_code == 0);
 
   // One changed byte (same size): verification runs again and fails.
   std::string bytes = mstest::read_file((dir / "model.gguf").string());

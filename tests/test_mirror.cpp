@@ -121,7 +121,7 @@ TEST_CASE("mirror fetches what is missing, then is a fast no-op, then swaps in a
   CHECK(release_event(back.out, 0)["status"] == "failed");
   CHECK(release_event(back.out, 1)["status"] == "up-to-date");
   CHECK(same_bytes(v2.dir / "model.bin", dest / "mirrored" / "model.bin"));
-  CHECK(seeder.proc.stop(SIGTERM) == 0);
+  CHECK(seeder.proc.stop(SIGTERM) == 130);
 }
 
 TEST_CASE("mirror: a release with an untrusted key fails alone; bad mirror files are refused") {
@@ -147,7 +147,7 @@ TEST_CASE("mirror: a release with an untrusted key fails alone; bad mirror files
   CHECK(release_event(r.out, 1)["status"] == "fetched");
   CHECK(!fs::exists(tmp / "out" / "bad"));
   CHECK(verifies(tmp / "out" / "good", good.public_key));
-  CHECK(seeder.proc.stop(SIGTERM) == 0);
+  CHECK(seeder.proc.stop(SIGTERM) == 130);
 
   auto check_refused = [&](const std::string& text, const std::string& needle) {
     mstest::write_file(file.string(), text);

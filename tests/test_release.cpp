@@ -194,13 +194,20 @@ TEST_CASE("tamper matrix: each is refused with the right exit code and nothing i
     Packed p(7);
     CHECK(p.verify().exit_code == 0);  // remembers version 7
     auto r = run_cli({"pack", p.dir.string(), "--key", p.env.key("k1"), "--name", "tiny-llama", "--version", "6"});
+    CHECK(r.exit_code == 2);  // this key has version 7 on record: pack refuses to go back
+    r = run_cli({"pack", p.dir.string(), "--key", p.env.key("k1"), "--name", "tiny-llama", "--version", "6",
+                 "--allow-downgrade"});
     REQUIRE(r.exit_code == 0);
     auto j = expect_refused(p, 3);
     CHECK(j["error"]["message"].get<std::string>().find("rollback") != std::string::npos);
     CHECK(p.verify({"--allow-downgrade"}).exit_code == 0);
   }
   SUBCASE("an expired release (3)") {
-    Packed p(1, {"--expires", "2026-01-03"});
+    // pack refuses a date in the past, so the publisher's expired manifest is written by hand.
+    Packed p(1);
+    std::string text = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+    text.replace(text.find("  \"files\""), 0, "  \"expires\": \"2026-01-03T00:00:00Z\",\n");
+    p.resign(text);
     auto j = expect_refused(p, 3);
     CHECK(j["error"]["message"].get<std::string>().find("expired") != std::string::npos);
   }
@@ -285,9 +292,9 @@ TEST_CASE("load_and_verify_manifest checks signature, trust, expiry and rollback
   REQUIRE(v.ok());
   CHECK(v->manifest.version == 5);
   CHECK(modelswarm::load_and_verify_manifest(mt, st, {}).error().code == modelswarm::ErrorCode::trust);
-  REQUIRE(modelswarm::record_release_seen(v->manifest).ok());
-  auto newer = v->manifest;
-  newer.version = 9;
+  REQUIRE(modelswarm::record_release_seen(*v).ok());
+  auto newer = *v;
+  newer.manifest.version = 9;
   REQUIRE(modelswarm::record_release_seen(newer).ok());
   CHECK(modelswarm::load_and_verify_manifest(mt, st, trust).error().message.find("rollback") != std::string::npos);
   trust.allow_downgrade = true;
@@ -458,4 +465,106 @@ TEST_CASE("safetensors shards are chunked per tensor; a corrupt shard names the 
   auto v = run_cli({"verify", dir.string(), "--trust", pub, "--json"});
   CHECK(v.exit_code == 4);
   CHECK(json::parse(v.out)["problems"][0]["chunk"] == "layers.2.b");
+}
+
+TEST_CASE("pack guards the publisher: no past expiry, no going back, never two manifests for one version") {
+  Packed p(5);
+  auto pack = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"pack", p.dir.string(), "--key", p.env.key("k1"), "--name", "tiny-llama"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  };
+  std::string first = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+  SUBCASE("an expiry date in the past (2), nothing written") {
+    auto r = pack({"--version", "6", "--expires", "2020-01-01"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("in the past") != std::string::npos);
+    CHECK(mstest::read_file((p.dir / modelswarm::kManifestPath).string()) == first);
+  }
+  SUBCASE("a version lower than one this key signed (2) unless --allow-downgrade") {
+    CHECK(pack({"--version", "4"}).exit_code == 2);
+    CHECK(pack({"--version", "4", "--allow-downgrade"}).exit_code == 0);
+  }
+  SUBCASE("the same content again under the same version: the identical manifest") {
+    auto r = pack({"--version", "5"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(mstest::read_file((p.dir / modelswarm::kManifestPath).string()) == first);
+  }
+  SUBCASE("different content under a version already signed (2); --resign replaces it, and a verifier "
+          "that saw the first refuses the second (3)") {
+    REQUIRE(p.verify().exit_code == 0);  // this machine accepted the first manifest of version 5
+    mstest::write_file((p.dir / "README.md").string(), "changed after signing\n");
+    auto r = pack({"--version", "5"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("already signed a different manifest") != std::string::npos);
+    CHECK(mstest::read_file((p.dir / modelswarm::kManifestPath).string()) == first);
+    r = pack({"--version", "5", "--resign"});
+    REQUIRE(r.exit_code == 0);
+    // This machine accepted the first manifest of version 5, so it refuses the second one
+    // before it reads any model file.
+    auto j = expect_refused(p, 3);
+    CHECK(j["error"]["message"].get<std::string>().find("two different manifests") != std::string::npos);
+  }
+}
+
+TEST_CASE("pack follows a link to a single model file; links inside a release directory are refused (7)") {
+  mstest::ReleaseEnv env;
+  env.keygen("k1");
+  fs::path src = env.tmp / "blobs";
+  mstest::make_model_dir(src);
+  fs::path link = env.tmp / "model.gguf";
+  fs::create_symlink(src / "model.gguf", link);
+  auto r = run_cli({"pack", link.string(), "--key", env.key("k1"), "--name", "linked", "--version", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  fs::path placed = env.tmp / "linked" / "model.gguf";
+  CHECK(fs::is_regular_file(fs::symlink_status(placed)));
+  CHECK(mstest::read_file(placed.string()) == mstest::read_file((src / "model.gguf").string()));
+  CHECK(run_cli({"verify", (env.tmp / "linked").string(), "--trust", env.pub("k1")}).exit_code == 0);
+
+  fs::path dir = env.tmp / "withlink";
+  fs::create_directories(dir);
+  fs::create_symlink(src / "model.gguf", dir / "model.gguf");
+  r = run_cli({"pack", dir.string(), "--key", env.key("k1"), "--name", "withlink", "--version", "1"});
+  CHECK(r.exit_code == 7);
+  CHECK(r.err.find("symbolic link") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / modelswarm::kReleaseMetaDir));
+  // A failed single-file pack leaves no release directory behind.
+  r = run_cli({"pack", link.string(), "--key", env.key("k1"), "--name", "later", "--version", "1",
+               "--expires", "2020-01-01"});
+  CHECK(r.exit_code == 2);
+  CHECK_FALSE(fs::exists(env.tmp / "later"));
+}
+
+TEST_CASE("verify: a symlinked .modelswarm is a content failure (4); a duplicate JSON key in the manifest (7)") {
+  Packed p;
+  fs::path meta = p.dir / modelswarm::kReleaseMetaDir;
+  fs::rename(meta, p.env.tmp / "meta-elsewhere");
+  fs::create_directory_symlink(p.env.tmp / "meta-elsewhere", meta);
+  expect_refused(p, 4);
+  fs::remove(meta);
+  fs::rename(p.env.tmp / "meta-elsewhere", meta);
+  std::string text = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
+  text.replace(text.find("  \"name\""), 0, "  \"name\": \"other-name\",\n");
+  p.resign(text);
+  auto j = expect_refused(p, 7);
+  CHECK(j["error"]["message"].get<std::string>().find("duplicate key") != std::string::npos);
+}
+
+TEST_CASE("a key of the wrong kind is named as such (2)") {
+  Packed p;
+  auto r = run_cli({"verify", p.dir.string(), "--trust", p.env.key("k1")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("secret key") != std::string::npos);
+  r = run_cli({"pack", p.dir.string(), "--key", p.env.pub("k1"), "--name", "tiny-llama", "--version", "6"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("public key") != std::string::npos);
+  // A secret key pasted in place of a public key is not echoed back.
+  std::string secret_line = mstest::read_file(p.env.key("k1"));
+  secret_line = secret_line.substr(secret_line.find('\n') + 1);
+  secret_line = secret_line.substr(0, secret_line.find('\n'));
+  r = run_cli({"verify", p.dir.string(), "--trust", secret_line});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(secret_line.substr(20, 40)) == std::string::npos);
 }

@@ -67,8 +67,8 @@ TEST_CASE("fetch from one seeder process: verified release in place, registered,
   INFO(res2.err);
   CHECK(res2.exit_code == 0);
   check_verified_copy(r, tmp / "out2" / r.name);
-  CHECK(seeder.proc.stop(SIGTERM) == 0);
-  CHECK(second.proc.stop(SIGINT) == 0);
+  CHECK(seeder.proc.stop(SIGTERM) == 130);
+  CHECK(second.proc.stop(SIGINT) == 130);
   CHECK(!events(seeder.proc.out(), "stopped").empty());
 }
 

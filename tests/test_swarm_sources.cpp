@@ -106,7 +106,7 @@ TEST_CASE("swarm: a capped seeder (serve-once, the default) and 4 leechers; ever
     peers.push_back(peer_arg(leechers.back().port));
   }
   for (auto& l : leechers) REQUIRE(l.proc.wait_for_output("\"event\":\"done\"", 180s));
-  for (auto& l : leechers) CHECK(l.proc.stop(SIGINT) == 0);
+  for (auto& l : leechers) CHECK(l.proc.stop(SIGINT) == 130);
   for (int i = 0; i < 4; ++i) {
     auto& l = leechers[static_cast<size_t>(i)];
     INFO("leecher ", i, ": ", l.proc.err());
@@ -171,8 +171,8 @@ TEST_CASE("peer exchange: a leecher told only of another leecher finds the seede
   CHECK(from_peer(done, seeder.peer_id) > 0);
   // The relay may finish last (it shares the seeder's cap); once done it seeds until stopped.
   CHECK(relay.proc.wait_for_output("\"event\":\"done\"", 60s));
-  CHECK(relay.proc.stop(SIGINT) == 0);
-  CHECK(seeder.proc.stop(SIGINT) == 0);
+  CHECK(relay.proc.stop(SIGINT) == 130);
+  CHECK(seeder.proc.stop(SIGINT) == 130);
 }
 
 TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <random>
 
+#include "modelswarm/infer.hpp"
+#include "modelswarm/metadata.hpp"
 #include "modelswarm/tokenizer.hpp"
 
 using namespace modelswarm;
@@ -256,4 +258,19 @@ TEST_CASE("Utf8Streamer holds back incomplete sequences") {
   CHECK(s.push("\xA0!") == "\xE4\xBD\xA0!");
   CHECK(s.push("\xF0\x9F") == "");
   CHECK(s.flush() == "\xF0\x9F");
+}
+
+TEST_CASE("a special token id that cannot index the vocabulary is refused, however large") {
+  for (uint64_t id : {3ull, 4096ull, 0x80000000ull, 0xFFFFFFFFull, 0xFFFFFFFFFFFFull}) {
+    CAPTURE(id);
+    Metadata md;
+    md.set("tokenizer.ggml.model", MetaValue::string("llama"));
+    md.set("tokenizer.ggml.tokens", MetaValue::string_array({"<unk>", "<s>", "</s>"}));
+    md.set("tokenizer.ggml.eos_token_id", MetaValue::u64(id));
+    auto v = vocab_from_metadata(md);
+    Result<Tokenizer> t = v.ok() ? Tokenizer::create(*v, "test") : Result<Tokenizer>(v.error());
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().code == ErrorCode::format);
+    CHECK(t.error().message.find("out of range") != std::string::npos);
+  }
 }

@@ -94,6 +94,10 @@ inline Release make_release(const fs::path& root, const ReleaseSpec& spec,
   o.version = 1;
   o.key = &kp.secret_key;
   o.piece_size = spec.piece_size;
+  // Tests pack many releases with one key, some of them hostile twins of another: not the
+  // publisher mistakes pack guards against (test_release checks those).
+  o.allow_downgrade = true;
+  o.resign = true;
   o.web_seeds = spec.web_seeds;
   o.trackers = spec.trackers;
   auto res = modelswarm::pack_release(r.dir, o);

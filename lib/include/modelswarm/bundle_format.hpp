@@ -40,7 +40,7 @@ inline constexpr uint32_t kNoChunk = 0xFFFFFFFFu;
 
 // Bounds that an importer enforces before allocating anything.
 inline constexpr uint64_t kMaxBundleManifestBytes = 256ull << 20;  // = kMaxManifestBytes
-inline constexpr uint64_t kMaxBundleSignatureBytes = 16ull << 10;
+inline constexpr uint64_t kMaxBundleSignatureBytes = 64ull << 10;  // = kMaxSignatureBytes
 inline constexpr uint64_t kMaxBundleTorrentBytes = 256ull << 20;
 inline constexpr uint64_t kMaxFrameRawBytes = 64ull << 20;
 inline constexpr uint64_t kMaxBundleEntries = 1ull << 24;

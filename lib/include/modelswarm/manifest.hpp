@@ -26,6 +26,8 @@ inline constexpr std::string_view kTorrentPath = ".modelswarm/release.torrent";
 inline constexpr std::string_view kHeaderChunkName = "(header)";
 inline constexpr std::string_view kWholeFileChunkName = "(file)";
 inline constexpr size_t kMaxManifestBytes = 256u << 20;
+// A minisign signature is under 1 KiB; the cap only bounds what a hostile file can make us read.
+inline constexpr size_t kMaxSignatureBytes = 64u << 10;
 
 enum class FileFormat { gguf, safetensors, other };
 std::string_view file_format_name(FileFormat f);

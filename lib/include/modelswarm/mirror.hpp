@@ -59,6 +59,7 @@ const char* mirror_status_name(MirrorResult::Status s);
 struct MirrorOptions {
   swarm::EventCallback on_event;  // swarm progress of the fetches, may be empty
   std::function<void(const MirrorResult&)> on_result;  // after each release
+  std::chrono::seconds stall_timeout{300};  // per release, see FetchOptions
 };
 
 // Processes every entry in order with one session; a failed entry does not stop the others.

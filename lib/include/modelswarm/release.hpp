@@ -47,6 +47,13 @@ struct PackOptions {
   unsigned threads = 0;
   ProgressFn progress;
   const std::atomic<bool>* cancel = nullptr;
+  // What this machine remembers this key signed (trust.hpp) guards the publisher's mistakes:
+  // a version lower than one already signed for this name needs allow_downgrade, and a
+  // different manifest for a version already signed (equivocation: fetchers that saw the first
+  // refuse the second) needs resign.
+  bool allow_downgrade = false;
+  bool resign = false;
+  std::optional<int64_t> now;  // for the expiry check; default: the current time
 };
 
 struct PackResult {
@@ -64,7 +71,10 @@ struct PackResult {
 
 // Packs `path` (a directory, or a single file, see PackOptions::single_file_dir). Rewrites the
 // three .modelswarm/ files atomically; touches nothing else (except creating the directory
-// for a single file). Errors: invalid_argument (options), io, format (an unreadable model
+// for a single file). Packing the same content again under the same version keeps the earlier
+// manifest's creation date, so the signed manifest comes out identical. Errors:
+// invalid_argument (options, an expiry in the past, a downgrade or re-sign not allowed),
+// unsupported (symlinks or special files in the release), io, format (an unreadable model
 // header), interrupted.
 Result<PackResult> pack_release(const std::filesystem::path& path, const PackOptions& options);
 
@@ -81,18 +91,21 @@ struct TrustOptions {
 struct VerifiedManifest {
   Manifest manifest;
   Signature signature;
-  PublicKey key;  // the trusted key that signed it
+  PublicKey key;                // the trusted key that signed it
+  Sha256Digest manifest_sha256;  // of the signed bytes: what equivocation checks compare
 };
 
 // Checks a manifest and its signature without reading any release file: signature by a
 // trusted key (trust error otherwise), then strict parse (format error), publisher == signer,
-// expiry and rollback (trust errors). Does not record the version (see record_release_seen).
+// expiry, rollback and equivocation (a different manifest for a version already accepted here;
+// trust errors). Records nothing (see record_release_seen).
 Result<VerifiedManifest> load_and_verify_manifest(std::string_view manifest_bytes,
                                                   std::string_view signature_bytes,
                                                   const TrustOptions& trust);
 
-// Remembers the manifest's version as seen for its key id + name (rollback protection).
-Status record_release_seen(const Manifest& m);
+// Remembers the manifest's version as seen for its key id + name (rollback protection) and its
+// digest for that version (equivocation; a trust error if another was recorded meanwhile).
+Status record_release_seen(const VerifiedManifest& v);
 
 // The torrent must list exactly the manifest's files plus the two manifest files under a root
 // directory named after the release, with equal sizes and v2 pieces roots. Content error
@@ -149,6 +162,26 @@ struct VerifyReport {
   ContentReport content;
   bool ok() const { return content.ok(); }
 };
+
+// Where fetch, import and mirror may put a new release: `final_dir` must not exist, or be an
+// empty directory that is not a symbolic link. Anything else (files of any kind, a link that
+// could carry the writes out of the output directory) is an invalid_argument error naming it.
+Status check_release_destination(const std::filesystem::path& final_dir);
+
+// Every component of `rel` below `dir` is a real directory or, the last one, a regular file:
+// no symbolic link can make a release serve or read bytes from outside it. Content error.
+Status check_regular_in_release(const std::filesystem::path& dir, const std::string& rel);
+
+struct StampedVerify {
+  bool from_stamp = false;  // verified before, nothing changed since: no byte was read
+  std::string name;         // set when verified now
+  uint64_t version = 0;
+};
+// verify_release, skipped when a stamp in state_dir()/verified/ says that this exact state
+// verified before: the manifest and signature bytes, the trusted keys, the directory, and every
+// file's mode, size, mtime, ctime and inode. A release with content problems is a content
+// error (nothing is stamped). For commands that use a release rather than check it (run).
+Result<StampedVerify> verify_release_stamped(const std::filesystem::path& dir, const VerifyOptions& options);
 
 // load_and_verify_manifest on DIR/.modelswarm/* then verify_chunks. Trust and format failures
 // are errors; content problems are in the report (ok() false). Nothing in DIR is modified.

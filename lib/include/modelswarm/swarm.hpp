@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -85,7 +86,18 @@ struct Progress {
   int seeds = 0;
   std::int64_t eta_seconds = -1;   // -1 when unknown
   std::int64_t reused = 0;         // bytes copied from local releases instead of downloaded
+  // Where peers could come from, for a fetch that is waiting for them (describe_waiting).
+  int peers_known = 0;             // in the peer list, connected or not
+  int trackers = 0;
+  int trackers_working = 0;        // answered their last announce
+  std::string tracker_error;       // why one that did not answer failed, if known
+  int dht_nodes = -1;              // DHT routing table size; -1 when the DHT is off
+  bool lsd = false;                // local service discovery is on
 };
+
+// One line on what a fetch is waiting for: "0 peers connected (2 known); trackers: 1, none
+// answering (connection refused); DHT: 0 nodes; local discovery on".
+std::string describe_waiting(const Progress& p);
 
 // What fetch took from releases already on this machine (store.hpp), before downloading.
 struct ReuseStats {
@@ -185,6 +197,9 @@ struct SeedOptions {
 // every file must have its manifest size; data is not read (libtorrent's seed_mode hashes each
 // piece before its first upload).
 Status seed(Session& session, const SeedOptions& options, const std::atomic<bool>& stop);
+// seed()'s checks of every release, without a session: a caller may run them before it opens
+// one, so that a bad directory is reported before anything listens.
+Status check_seed_options(const SeedOptions& options);
 
 // The info hash (hex; v2 when the source has one, else v1) that `source` (a magnet link or a
 // .torrent path, as FetchOptions::source) names, without contacting any peer.
@@ -206,7 +221,16 @@ struct FetchOptions {
   // every downloaded byte is already proven against the publisher's signature by one SHA-256
   // pass. This adds a second pass (a check of the publisher's own chunk hashes).
   bool paranoid = false;
+  // Give up (network error) after this long with no byte received and no step taken while
+  // waiting on peers (metadata, manifest, download); resume data is kept. 0 waits for ever.
+  std::chrono::seconds stall_timeout{300};
 };
+
+// The checks a fetch can make before it contacts anyone: the output directory is set, every
+// --trust key loads, some key is trusted (--trust or the trust store: trust error otherwise),
+// and a local .torrent or a magnet link describes a v2 torrent (unsupported for v1-only).
+// fetch() makes them too; a caller may run them before it opens a session.
+Status check_fetch_options(const FetchOptions& options);
 
 struct FetchResult {
   std::filesystem::path release_dir;

@@ -180,9 +180,8 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
   rels.emplace_back(kManifestPath);  // last: its presence marks a complete release
   std::vector<fs::path> finals;
   for (const std::string& rel : rels) finals.push_back(dest_dir / rel);
+  MS_TRY(check_release_destination(dest_dir));
   std::error_code ec;
-  for (const fs::path& p : finals)
-    if (fs::exists(fs::symlink_status(p, ec))) return Error::io(p.string() + ": already exists");
 
   Cleanup cleanup;
   MS_TRY(make_dirs(dest_dir, cleanup.created_dirs));
@@ -217,7 +216,7 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
   if (options.extract.sync)
     for (const fs::path& d : dirs) MS_TRY(bundle_io::sync_dir(d));
 
-  if (options.record) MS_TRY(record_release_seen(m));
+  if (options.record) MS_TRY(record_release_seen(*verified));
   cleanup.armed = false;
   result.release_dir = dest_dir;
   result.name = m.name;

@@ -44,17 +44,19 @@ Status open_file(const std::filesystem::path& path, uint64_t expected, OpenFile&
   return Status::success();
 }
 
-// Reads exactly `n` bytes at `off`; false on error or a file that shrank.
-bool read_exact(int fd, uint8_t* buf, uint64_t n, uint64_t off) {
+// Reads exactly `n` bytes at `off`. Returns 0, the errno of a failed read (the disk: an I/O
+// error), or -1 when the file ended early (it shrank: a content problem).
+int read_exact(int fd, uint8_t* buf, uint64_t n, uint64_t off) {
   while (n > 0) {
     ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
+    if (r < 0) return errno;
+    if (r == 0) return -1;
     buf += r;
     n -= static_cast<uint64_t>(r);
     off += static_cast<uint64_t>(r);
   }
-  return true;
+  return 0;
 }
 
 // A unit of work one thread does start to finish.
@@ -121,10 +123,11 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
   std::mutex progress_mu;
   std::mutex error_mu;
   std::optional<Error> read_error;
-  auto fail_read = [&](uint32_t file) {
+  auto fail_read = [&](uint32_t file, int err) {
     std::lock_guard<std::mutex> lock(error_mu);
     if (!read_error)
-      read_error = Error::content(plan.files[file].string() + ": read failed or the file shrank while being hashed");
+      read_error = err > 0 ? Error::io(plan.files[file].string() + ": read failed: " + std::strerror(err))
+                           : Error::content(plan.files[file].string() + ": the file shrank while being hashed");
     cancelled = true;
   };
 
@@ -151,7 +154,7 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
       if (j.kind == Job::range) {
         for (uint64_t pos = j.begin; pos < j.end; pos += kSliceBytes) {
           uint64_t n = std::min(kSliceBytes, j.end - pos);
-          if (!read_exact(fd, buf.data(), n, pos)) return fail_read(j.file);
+          if (int err = read_exact(fd, buf.data(), n, pos)) return fail_read(j.file, err);
           h.update(buf.data(), n);
           report(n);
           if (stop()) return;
@@ -160,7 +163,7 @@ Result<HashResults> hash_plan(const HashPlan& plan, const HashOptions& options) 
       } else {
         uint64_t size = plan.expected_sizes[j.file];
         uint64_t first = j.begin * kMerkleBlockSize;
-        if (!read_exact(fd, buf.data(), j.bytes, first)) return fail_read(j.file);
+        if (int err = read_exact(fd, buf.data(), j.bytes, first)) return fail_read(j.file, err);
         auto& leaves = out.leaves[j.file];
         for (uint64_t b = j.begin; b < j.end; ++b) {
           uint64_t off = b * kMerkleBlockSize;

@@ -88,11 +88,27 @@ std::string PublicKey::to_file() const {
          to_base64() + "\n";
 }
 
+namespace {
+// Names what a minisign base64 line holds, by its decoded length, for errors that tell a user
+// who gave the wrong file what they gave and what was wanted.
+const char* minisign_blob_kind(std::string_view base64) {
+  std::string_view t = detail::trim(base64);
+  if (base64_decode_exact(t, kSecretKeyBytes)) return "a minisign secret key";
+  if (base64_decode_exact(t, kPublicKeyBytes)) return "a minisign public key";
+  if (base64_decode_exact(t, 2 + 8 + 64)) return "a minisign signature";
+  return nullptr;
+}
+}  // namespace
+
 Result<PublicKey> parse_public_key(std::string_view base64) {
   ensure_sodium();
   std::string_view t = detail::trim(base64);
   auto raw = base64_decode_exact(t, kPublicKeyBytes);
-  if (!raw) return Error::format("public key: not a minisign public key (bad base64 or length)");
+  if (!raw) {
+    const char* kind = minisign_blob_kind(t);
+    if (kind) return Error::invalid_argument(std::string("this is ") + kind + ", where a public key (RW...) was expected");
+    return Error::format("public key: not a minisign public key (bad base64 or length)");
+  }
   if ((*raw)[0] != 'E' || (*raw)[1] != 'd')
     return Error::unsupported("public key: unsupported signature algorithm");
   PublicKey k;
@@ -118,10 +134,14 @@ Result<PublicKey> parse_public_key_file(std::string_view contents, std::string_v
 Result<PublicKey> load_public_key(std::string_view arg) {
   auto direct = parse_public_key(arg);
   if (direct.ok()) return direct;
+  // Never echo key material: a pasted secret key is named by its first characters only.
+  if (direct.error().code == ErrorCode::invalid_argument)
+    return Error::invalid_argument(std::string(arg.substr(0, 8)) + "...: " + direct.error().message);
   std::error_code ec;
   std::filesystem::path p{std::string(arg)};
   if (!std::filesystem::is_regular_file(p, ec))
-    return Error::invalid_argument(std::string(arg) + ": neither a public key (RW...) nor a key file");
+    return Error::invalid_argument((arg.size() > 64 ? std::string(arg.substr(0, 8)) + "..." : std::string(arg)) +
+                                   ": neither a public key (RW...) nor a key file");
   MS_ASSIGN_OR_RETURN(std::string contents, read_small_file(p, 4096));
   return parse_public_key_file(contents, p.string());
 }
@@ -203,7 +223,12 @@ Status decode_secret_key(std::string_view contents, std::string_view origin, Raw
       (*lines)[0].substr(0, detail::kUntrustedPrefix.size()) != detail::kUntrustedPrefix)
     return Error::format(std::string(origin) + ": not a minisign secret key file");
   auto raw = base64_decode_exact(detail::trim((*lines)[1]), kSecretKeyBytes);
-  if (!raw) return Error::format(std::string(origin) + ": secret key has bad base64 or length");
+  if (!raw) {
+    if (const char* kind = minisign_blob_kind((*lines)[1]))
+      return Error::invalid_argument(std::string(origin) + ": this is " + kind +
+                                     ", where the secret key (the .key file keygen wrote) was expected");
+    return Error::format(std::string(origin) + ": secret key has bad base64 or length");
+  }
   std::memcpy(out.raw, raw->data(), kSecretKeyBytes);
   sodium_memzero(raw->data(), raw->size());
   if (out.raw[0] != 'E' || out.raw[1] != 'd')

@@ -6,11 +6,16 @@
 namespace modelswarm {
 
 namespace {
-int32_t id_or(const Metadata& md, std::string_view key) {
+// -1 when absent. Any id that cannot index the vocabulary is the same error, whether it is just
+// past the end (checked against the token count by the tokenizer) or far past it.
+Result<int32_t> id_or(const Metadata& md, std::string_view key) {
   const MetaValue* v = md.find(key);
   if (!v) return -1;
   auto x = v->as_i64();
-  return (x && *x >= 0 && *x <= INT32_MAX) ? static_cast<int32_t>(*x) : -1;
+  if (!x) return Error::format(std::string(key) + ": not an integer");
+  if (*x < 0 || *x > INT32_MAX)
+    return Error::format("special token id " + std::to_string(*x) + " (" + std::string(key) + ") out of range");
+  return static_cast<int32_t>(*x);
 }
 }  // namespace
 
@@ -30,10 +35,10 @@ Result<Vocab> vocab_from_metadata(const Metadata& md) {
     MS_ASSIGN_OR_RETURN(auto merges, md.get_string_array("tokenizer.ggml.merges"));
     v.merges.assign(merges.begin(), merges.end());
   }
-  v.bos = id_or(md, "tokenizer.ggml.bos_token_id");
-  v.eos = id_or(md, "tokenizer.ggml.eos_token_id");
-  v.unk = id_or(md, "tokenizer.ggml.unknown_token_id");
-  v.eot = id_or(md, "tokenizer.ggml.eot_token_id");
+  MS_ASSIGN_OR_RETURN(v.bos, id_or(md, "tokenizer.ggml.bos_token_id"));
+  MS_ASSIGN_OR_RETURN(v.eos, id_or(md, "tokenizer.ggml.eos_token_id"));
+  MS_ASSIGN_OR_RETURN(v.unk, id_or(md, "tokenizer.ggml.unknown_token_id"));
+  MS_ASSIGN_OR_RETURN(v.eot, id_or(md, "tokenizer.ggml.eot_token_id"));
   if (const MetaValue* b = md.find("tokenizer.ggml.add_bos_token")) v.add_bos = b->as_bool();
   if (const MetaValue* b = md.find("tokenizer.ggml.add_eos_token")) v.add_eos = b->as_bool().value_or(false);
   v.add_space_prefix = v.model == "llama";

@@ -56,7 +56,7 @@ Result<std::vector<PublicKey>> load_keys(const std::vector<std::string>& keys) {
 // Reads only the manifest and the file sizes: a mirror re-run must be fast.
 Result<Manifest> holds_release(const fs::path& dir, const std::vector<PublicKey>& keys) {
   std::string manifest = read_text(dir / std::string(kManifestPath), kMaxManifestBytes + 1);
-  std::string sig = read_text(dir / std::string(kSignaturePath), 1 << 16);
+  std::string sig = read_text(dir / std::string(kSignaturePath), kMaxSignatureBytes);
   if (manifest.empty() || sig.empty())
     return Error::content(dir.string() + ": no signed manifest");
   TrustOptions trust;
@@ -66,15 +66,25 @@ Result<Manifest> holds_release(const fs::path& dir, const std::vector<PublicKey>
   for (const auto& f : vm.manifest.files) {
     std::error_code ec;
     fs::path p = dir / f.path;
-    if (fs::is_symlink(p, ec) || !fs::is_regular_file(p, ec) || fs::file_size(p, ec) != f.size)
-      return Error::content(p.string() + ": missing or not the signed size");
+    MS_TRY(check_regular_in_release(dir, f.path));
+    if (fs::file_size(p, ec) != f.size) return Error::content(p.string() + ": not the signed size");
   }
   return std::move(vm.manifest);
 }
 
-Status swap_into_place(const fs::path& fetched, const fs::path& final_dir, bool* replaced) {
+// Replaces only what the mirror may replace: nothing, an empty directory, or an earlier
+// release of the same name by a key this entry trusts. Anything else at final_dir is the
+// user's and is refused the way fetch and import refuse it.
+Status swap_into_place(const fs::path& fetched, const fs::path& final_dir, const std::string& name,
+                       const std::vector<PublicKey>& keys, bool* replaced) {
   std::error_code ec;
-  *replaced = fs::exists(final_dir, ec);
+  Status free_dest = check_release_destination(final_dir);
+  *replaced = !free_dest.ok();
+  if (*replaced) {
+    if (fs::is_symlink(fs::symlink_status(final_dir, ec))) return free_dest;
+    auto held = holds_release(final_dir, keys);
+    if (!held || held->name != name) return free_dest;
+  }
   if (!*replaced) {
     fs::rename(fetched, final_dir, ec);
     if (ec) return Error::io(final_dir.string() + ": cannot move the release into place: " + ec.message());
@@ -130,6 +140,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   fo.source = r.source;
   fo.trusted_keys = e.trust;
   fo.out_dir = staging;
+  fo.stall_timeout = options.stall_timeout;
   auto fetched = swarm::fetch(session, fo, stop);
   if (!fetched) return fail(fetched.error());
   r.name = fetched->name;
@@ -138,7 +149,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
 
   fs::path final_dir = fs::absolute(e.dest) / fetched->name;
   bool replaced = false;
-  if (Status st = swap_into_place(fetched->release_dir, final_dir, &replaced); !st.ok())
+  if (Status st = swap_into_place(fetched->release_dir, final_dir, fetched->name, *keys, &replaced); !st.ok())
     return fail(st.error());
   r.dir = final_dir;
   r.status = replaced ? MirrorResult::Status::updated : MirrorResult::Status::fetched;

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "format/json_limits.hpp"
 #include "modelswarm/mirror.hpp"
 
 namespace modelswarm {
@@ -60,12 +61,9 @@ std::string resolve_source(const fs::path& base, const std::string& s) {
 
 Result<MirrorFile> parse_mirror_file(std::string_view text, std::string_view origin,
                                      const fs::path& base_dir) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    return bad(origin, std::string("not valid JSON: ") + e.what());
-  }
+  auto parsed = format::parse_untrusted_json(text, std::string(origin), 16);
+  if (!parsed.ok()) return parsed.error();
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return bad(origin, "expected a JSON object");
   MS_TRY(only_keys(doc, {"format", "releases", "peers", "trackers"}, origin, "top level"));
   if (!doc.contains("format") || doc["format"] != kMirrorFormat)

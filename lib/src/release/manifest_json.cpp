@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "format/json_limits.hpp"
 #include "modelswarm/manifest.hpp"
 
 namespace modelswarm {
@@ -135,19 +136,11 @@ std::string serialize_manifest(const Manifest& m) {
 Result<Manifest> parse_manifest(std::string_view text, std::string_view origin) {
   Ctx c{std::string(origin)};
   if (text.size() > kMaxManifestBytes) return c.fail("manifest", "too large");
-  json j;
-  try {
-    // Depth is bounded by the schema, but the parser itself must not recurse without limit.
-    int depth_violation = 0;
-    j = json::parse(text.begin(), text.end(),
-                    [&](int depth, json::parse_event_t, json&) {
-                      if (depth > 8) depth_violation = 1;
-                      return depth <= 8;
-                    });
-    if (depth_violation) return c.fail("manifest", "nested too deeply");
-  } catch (const json::exception& e) {
-    return c.fail("manifest", std::string("not valid JSON: ") + e.what());
-  }
+  // Depth is bounded by the schema, but the parser itself must not recurse without limit; a
+  // duplicate key would let two readers of one signed manifest see different values.
+  auto parsed = format::parse_untrusted_json(text, c.origin + ": manifest", 8);
+  if (!parsed.ok()) return parsed.error();
+  json j = std::move(parsed).value();
   MS_TRY(expect_keys(c, j, "manifest", {"format", "name", "version", "created", "publisher", "files"},
                      {"expires"}));
   MS_ASSIGN_OR_RETURN(std::string format, get_string(c, j["format"], "format"));

@@ -1,6 +1,7 @@
 // pack_release: one parallel pass over the model files gives every chunk's SHA-256, every
 // file's SHA-256 and every file's v2 merkle leaves; the manifest, its signature and the torrent
 // are all built from that pass.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "modelswarm/merkle.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/release.hpp"
+#include "modelswarm/trust.hpp"
 #include "release/layout.hpp"
 #include "release/torrent_build.hpp"
 
@@ -24,19 +26,53 @@ namespace {
 
 bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
-int64_t creation_time(const PackOptions& o) {
-  if (o.created) return *o.created;
+// Explicit date, then SOURCE_DATE_EPOCH, then the date of the manifest already in the release
+// for this very (key, name, version): re-packing unchanged content must not make a second,
+// different signed manifest of one version.
+std::string creation_time(const PackOptions& o, const fs::path& dir, const std::string& key_id) {
+  if (o.created) return format_utc_time(*o.created);
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
     char* end = nullptr;
     long long v = std::strtoll(sde, &end, 10);
-    if (end && *end == 0 && v >= 0) return v;
+    if (end && *end == 0 && v >= 0) return format_utc_time(v);
   }
-  return static_cast<int64_t>(std::time(nullptr));
+  if (auto text = read_small_file(dir / kManifestPath, kMaxManifestBytes); text.ok())
+    if (auto old = parse_manifest(*text); old.ok() && old->name == o.name && old->version == o.version &&
+                                          old->publisher.key_id == key_id)
+      return old->created;
+  return format_utc_time(static_cast<int64_t>(std::time(nullptr)));
 }
+
+// Before any byte is hashed: the checks that need only the options and what this machine
+// remembers this key signing.
+Status check_publisher_history(const PackOptions& o, const std::string& key_id) {
+  int64_t now = o.now ? *o.now : static_cast<int64_t>(std::time(nullptr));
+  if (o.expires && *o.expires <= now)
+    return Error::invalid_argument("--expires " + format_utc_time(*o.expires) +
+                                   " is in the past; the release would be refused everywhere");
+  MS_ASSIGN_OR_RETURN(std::optional<uint64_t> highest,
+                      highest_recorded_version(key_id, o.name, Ledger::signed_here));
+  if (highest && o.version < *highest && !o.allow_downgrade)
+    return Error::invalid_argument(o.name + " version " + std::to_string(o.version) + ": key " + key_id +
+                                   " already signed version " + std::to_string(*highest) +
+                                   " here, and fetchers refuse going back (--allow-downgrade to sign it anyway)");
+  return Status::success();
+}
+
+// What single_file_release_dir made, so that a failed pack leaves nothing behind.
+struct MadeForFile {
+  fs::path dir, file;
+  bool made_dir = false, made_file = false;
+  void undo() const {
+    std::error_code ec;
+    if (made_file) fs::remove(file, ec);
+    if (made_dir) fs::remove_all(dir, ec);
+  }
+};
 
 // A single file is packed as a release directory holding just that file (a hard link, so no
 // bytes are copied; a copy when the file system refuses links).
-Result<fs::path> single_file_release_dir(const fs::path& file, const PackOptions& o) {
+Result<fs::path> single_file_release_dir(const fs::path& file, const PackOptions& o, MadeForFile& made) {
   fs::path dir = o.single_file_dir ? *o.single_file_dir : file.parent_path() / o.name;
   fs::path target = dir / file.filename();
   std::error_code ec;
@@ -52,11 +88,15 @@ Result<fs::path> single_file_release_dir(const fs::path& file, const PackOptions
   } else {
     fs::create_directories(dir, ec);
     if (ec) return Error::io(dir.string() + ": cannot create: " + ec.message());
+    made.dir = dir;
+    made.made_dir = true;
   }
-  if (::link(file.c_str(), target.c_str()) != 0) {
+  if (::linkat(AT_FDCWD, file.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) != 0) {
     fs::copy_file(file, target, ec);
     if (ec) return Error::io(target.string() + ": cannot link or copy " + file.string() + ": " + ec.message());
   }
+  made.file = target;
+  made.made_file = true;
   return dir;
 }
 
@@ -75,6 +115,10 @@ uint64_t default_piece_size(uint64_t total) {
   return 16ull << 20;
 }
 
+namespace {
+Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, const std::string& key_id);
+}  // namespace
+
 Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   if (!o.key) return Error::invalid_argument("pack: no secret key given");
   MS_TRY(validate_release_name(o.name));
@@ -91,23 +135,41 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   std::error_code ec;
   fs::file_status st = fs::symlink_status(input, ec);
   if (ec || !fs::exists(st)) return Error::io(input.string() + ": does not exist");
-  fs::path dir;
-  if (fs::is_regular_file(st)) {
-    MS_ASSIGN_OR_RETURN(dir, single_file_release_dir(input, o));
-  } else if (fs::is_directory(st)) {
-    dir = input;
-  } else {
-    return Error::invalid_argument(input.string() + ": not a directory or regular file");
+  PublicKey pub = o.key->public_key();
+  const std::string key_id = key_id_hex(pub.id);
+  MS_TRY(check_publisher_history(o, key_id));
+  // A single model file behind a link (Hugging Face's cache is made of them) is packed as the
+  // file it points to, under the link's name.
+  if (fs::is_symlink(st)) {
+    fs::file_status target = fs::status(input, ec);
+    if (!ec && fs::is_regular_file(target)) st = target;
   }
+  if (fs::is_directory(st)) return pack_directory(input, o, key_id);
+  if (!fs::is_regular_file(st)) return Error::unsupported(input.string() + ": not a directory or regular file");
+  MadeForFile made;
+  auto dir = single_file_release_dir(input, o, made);
+  if (!dir.ok()) {
+    made.undo();
+    return dir.error();
+  }
+  auto r = pack_directory(*dir, o, key_id);
+  if (!r.ok()) made.undo();
+  return r;
+}
+
+namespace {
+
+Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, const std::string& key_id) {
+  PublicKey pub = o.key->public_key();
+  std::error_code ec;
 
   MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
   Manifest m;
   m.name = o.name;
   m.version = o.version;
-  m.created = format_utc_time(creation_time(o));
+  m.created = creation_time(o, dir, key_id);
   if (o.expires) m.expires = format_utc_time(*o.expires);
-  PublicKey pub = o.key->public_key();
-  m.publisher = {key_id_hex(pub.id), pub.to_base64()};
+  m.publisher = {key_id, pub.to_base64()};
 
   HashPlan plan;
   struct Slots {
@@ -119,7 +181,9 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   for (const auto& e : entries) {
     fs::path full = dir / e.path;
     if (e.type != detail::TreeEntry::Type::regular)
-      return Error::invalid_argument(full.string() + ": symlinks and special files cannot be packed");
+      return Error::unsupported(full.string() + (e.type == detail::TreeEntry::Type::symlink
+                                                     ? ": a symbolic link; a release holds regular files only (copy it in with cp -L)"
+                                                     : ": not a regular file; a release holds regular files only"));
     if (auto v = validate_release_path(e.path); !v.ok())
       return Error::invalid_argument(full.string() + ": " + v.error().message);
     // Before the file is read: a write during the hash then leaves it unrecorded.
@@ -162,6 +226,13 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   if (auto v = validate_manifest(m); !v.ok()) return Error::internal("pack built an invalid manifest: " + v.error().message);
 
   std::string manifest_json = serialize_manifest(m);
+  const Sha256Digest manifest_digest = sha256(manifest_json.data(), manifest_json.size());
+  MS_ASSIGN_OR_RETURN(std::optional<Sha256Digest> signed_before,
+                      seen_manifest_digest(key_id, m.name, m.version, Ledger::signed_here));
+  if (signed_before && *signed_before != manifest_digest && !o.resign)
+    return Error::invalid_argument(m.name + " version " + std::to_string(m.version) + ": key " + key_id +
+                                   " already signed a different manifest for this version; fetchers that saw it "
+                                   "would refuse this one. Pack it as a new --version (or --resign to replace it)");
   std::string comment = "modelswarm release " + m.name + " version " + std::to_string(m.version) +
                         " created " + m.created;
   MS_ASSIGN_OR_RETURN(Signature sig, sign_message(manifest_json, *o.key, comment,
@@ -186,6 +257,8 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   MS_TRY(write_file_atomic(dir / kSignaturePath, sig_text, 0644));
   MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt, detail::build_torrent(spec, std::move(tfiles)));
   MS_TRY(write_file_atomic(dir / kTorrentPath, std::string_view(bt.bytes.data(), bt.bytes.size()), 0644));
+  MS_TRY(record_seen_manifest(key_id, m.name, m.version, manifest_digest,
+                              o.resign ? SeenManifest::replace : SeenManifest::keep_first, Ledger::signed_here));
 
   PackResult r;
   r.release_dir = dir;
@@ -198,5 +271,7 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
   r.stamps = std::move(stamps);
   return r;
 }
+
+}  // namespace
 
 }  // namespace modelswarm

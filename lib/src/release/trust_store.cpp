@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -50,6 +51,9 @@ class StateLock {
 
 fs::path trust_file() { return state_dir() / "trusted_keys"; }
 fs::path rollback_file() { return state_dir() / "rollback.json"; }
+fs::path manifests_file(Ledger l = Ledger::seen) {
+  return state_dir() / (l == Ledger::seen ? "manifests_seen.json" : "manifests_signed.json");
+}
 
 // Missing file: empty contents.
 Result<std::string> read_optional(const fs::path& p) {
@@ -81,16 +85,31 @@ Result<std::vector<PublicKey>> parse_keys(const std::string& text, const fs::pat
   return keys;
 }
 
-Result<nlohmann::json> load_rollback() {
-  MS_ASSIGN_OR_RETURN(std::string text, read_optional(rollback_file()));
+Result<nlohmann::json> load_state_object(const fs::path& p) {
+  MS_ASSIGN_OR_RETURN(std::string text, read_optional(p));
   if (text.empty()) return nlohmann::json::object();
   try {
     auto j = nlohmann::json::parse(text);
     if (!j.is_object()) throw std::runtime_error("not an object");
     return j;
   } catch (const std::exception& e) {
-    return Error::format(rollback_file().string() + ": corrupt rollback state: " + e.what());
+    return Error::format(p.string() + ": corrupt state file: " + e.what());
   }
+}
+
+Result<nlohmann::json> load_rollback() { return load_state_object(rollback_file()); }
+
+std::string manifest_key(const std::string& key_id, const std::string& name, uint64_t version) {
+  return key_id + "/" + name + "/" + std::to_string(version);
+}
+
+Result<std::optional<Sha256Digest>> digest_in(const nlohmann::json& j, const std::string& k, Ledger l) {
+  auto it = j.find(k);
+  if (it == j.end()) return std::optional<Sha256Digest>();
+  std::optional<Sha256Digest> d;
+  if (it->is_string()) d = sha256_from_hex(it->get<std::string>());
+  if (!d) return Error::format(manifests_file(l).string() + ": corrupt entry for " + k);
+  return d;
 }
 
 std::string rollback_key(const std::string& key_id, const std::string& name) {
@@ -148,6 +167,50 @@ Status record_seen_version(const std::string& key_id, const std::string& name, u
   if (it != j.end() && it->is_number_unsigned() && it->get<uint64_t>() >= version) return Status::success();
   j[k] = version;
   return write_file_atomic(rollback_file(), j.dump(2) + "\n", 0644);
+}
+
+Result<std::optional<Sha256Digest>> seen_manifest_digest(const std::string& key_id,
+                                                         const std::string& name, uint64_t version,
+                                                         Ledger ledger) {
+  MS_ASSIGN_OR_RETURN(nlohmann::json j, load_state_object(manifests_file(ledger)));
+  return digest_in(j, manifest_key(key_id, name, version), ledger);
+}
+
+Result<std::optional<uint64_t>> highest_recorded_version(const std::string& key_id, const std::string& name,
+                                                         Ledger ledger) {
+  MS_ASSIGN_OR_RETURN(nlohmann::json j, load_state_object(manifests_file(ledger)));
+  const std::string prefix = key_id + "/" + name + "/";
+  std::optional<uint64_t> highest;
+  for (const auto& [k, v] : j.items()) {
+    if (k.rfind(prefix, 0) != 0) continue;
+    std::string_view rest = std::string_view(k).substr(prefix.size());
+    uint64_t version = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), version);
+    if (ec != std::errc() || end != rest.data() + rest.size()) continue;
+    if (!highest || version > *highest) highest = version;
+  }
+  return highest;
+}
+
+Status record_seen_manifest(const std::string& key_id, const std::string& name, uint64_t version,
+                            const Sha256Digest& digest, SeenManifest mode, Ledger ledger) {
+  MS_ASSIGN_OR_RETURN(StateLock lock, StateLock::acquire());
+  MS_ASSIGN_OR_RETURN(nlohmann::json j, load_state_object(manifests_file(ledger)));
+  std::string k = manifest_key(key_id, name, version);
+  MS_ASSIGN_OR_RETURN(std::optional<Sha256Digest> old, digest_in(j, k, ledger));
+  if (old && *old == digest) return Status::success();
+  if (old && mode == SeenManifest::keep_first)
+    return Error::trust(equivocation_message(key_id, name, version, *old, digest));
+  j[k] = to_hex(digest);
+  return write_file_atomic(manifests_file(ledger), j.dump(1) + "\n", 0644);
+}
+
+std::string equivocation_message(const std::string& key_id, const std::string& name, uint64_t version,
+                                 const Sha256Digest& first, const Sha256Digest& now) {
+  return "key " + key_id + " signed two different manifests for " + name + " version " +
+         std::to_string(version) + ": this one (sha256 " + to_hex(now).substr(0, 16) +
+         "...) and one accepted here before (sha256 " + to_hex(first).substr(0, 16) +
+         "...); refusing it (the record is in " + manifests_file().string() + ")";
 }
 
 }  // namespace modelswarm

@@ -35,7 +35,7 @@ Result<VerifiedManifest> load_and_verify_manifest(std::string_view manifest_byte
     if (k.id == sig->key_id) key = &k;
   if (!key)
     return Error::trust("manifest is signed by key " + key_id_hex(sig->key_id) +
-                        ", which is not trusted (pass --trust KEY or run `modelswarm trust add KEY`)");
+                        ", which is not trusted (pass --trust KEY, or run `modelswarm trust add KEY`)");
   MS_TRY(verify_signature(manifest_bytes, *sig, *key));
   MS_ASSIGN_OR_RETURN(Manifest m, parse_manifest(manifest_bytes, "manifest"));
   auto pub = parse_public_key(m.publisher.public_key);
@@ -51,11 +51,18 @@ Result<VerifiedManifest> load_and_verify_manifest(std::string_view manifest_byte
     return Error::trust("rollback refused: release " + m.name + " version " + std::to_string(m.version) +
                         " is older than version " + std::to_string(*seen) +
                         " already seen from this publisher (--allow-downgrade to accept)");
-  VerifiedManifest v{std::move(m), std::move(*sig), *key};
+  Sha256Digest digest = sha256(manifest_bytes.data(), manifest_bytes.size());
+  MS_ASSIGN_OR_RETURN(std::optional<Sha256Digest> first,
+                      seen_manifest_digest(m.publisher.key_id, m.name, m.version));
+  if (first && *first != digest)
+    return Error::trust(equivocation_message(m.publisher.key_id, m.name, m.version, *first, digest));
+  VerifiedManifest v{std::move(m), std::move(*sig), *key, digest};
   return v;
 }
 
-Status record_release_seen(const Manifest& m) {
+Status record_release_seen(const VerifiedManifest& v) {
+  const Manifest& m = v.manifest;
+  MS_TRY(record_seen_manifest(m.publisher.key_id, m.name, m.version, v.manifest_sha256));
   return record_seen_version(m.publisher.key_id, m.name, m.version);
 }
 
@@ -167,6 +174,35 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
   return rep;
 }
 
+Status check_release_destination(const fs::path& final_dir) {
+  std::error_code ec;
+  fs::file_status st = fs::symlink_status(final_dir, ec);
+  if (!fs::exists(st)) return Status::success();
+  if (fs::is_symlink(st))
+    return Error::invalid_argument(final_dir.string() + ": is a symbolic link; remove it or choose another output directory");
+  if (!fs::is_directory(st) || !fs::is_empty(final_dir, ec) || ec)
+    return Error::invalid_argument(final_dir.string() +
+                                   ": already exists and is not empty; remove it or choose another output directory");
+  return Status::success();
+}
+
+Status check_regular_in_release(const fs::path& dir, const std::string& rel) {
+  fs::path p = dir;
+  fs::path r(rel);
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    p /= *it;
+    std::error_code ec;
+    fs::file_status st = fs::symlink_status(p, ec);
+    if (fs::is_symlink(st))
+      return Error::content(p.string() + ": a symbolic link; a release's files must be regular files inside it");
+    bool last = std::next(it) == r.end();
+    if (!fs::exists(st)) return Error::content(p.string() + ": missing");
+    if (last ? !fs::is_regular_file(st) : !fs::is_directory(st))
+      return Error::content(p.string() + (last ? ": not a regular file" : ": not a directory"));
+  }
+  return Status::success();
+}
+
 Result<VerifyReport> verify_release(const fs::path& dir, const VerifyOptions& o) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Error::invalid_argument(dir.string() + ": not a directory");
@@ -175,16 +211,15 @@ Result<VerifyReport> verify_release(const fs::path& dir, const VerifyOptions& o)
     return Error::format(dir.string() + ": not a release (no " + std::string(kManifestPath) + ")");
   if (fs::is_symlink(fs::symlink_status(mpath, ec)) || fs::is_symlink(fs::symlink_status(spath, ec)) ||
       fs::is_symlink(fs::symlink_status(dir / kReleaseMetaDir, ec)))
-    return Error::trust(dir.string() + ": manifest files must not be symbolic links");
+    return Error::content(dir.string() + ": manifest files must not be symbolic links");
   MS_ASSIGN_OR_RETURN(std::string manifest, read_small_file(mpath, kMaxManifestBytes));
   if (!fs::exists(fs::symlink_status(spath, ec)))
     return Error::trust(spath.string() + ": missing; the release is unsigned");
-  auto sig = read_small_file(spath, 64 * 1024);
-  if (!sig.ok()) return Error::trust(spath.string() + ": " + sig.error().message);
+  MS_ASSIGN_OR_RETURN(std::string sig, read_small_file(spath, kMaxSignatureBytes));
   VerifyReport rep;
-  MS_ASSIGN_OR_RETURN(rep.verified, load_and_verify_manifest(manifest, *sig, o.trust));
+  MS_ASSIGN_OR_RETURN(rep.verified, load_and_verify_manifest(manifest, sig, o.trust));
   MS_ASSIGN_OR_RETURN(rep.content, verify_chunks(dir, rep.verified.manifest, o.content));
-  if (rep.ok() && o.record) MS_TRY(record_release_seen(rep.verified.manifest));
+  if (rep.ok() && o.record) MS_TRY(record_release_seen(rep.verified));
   return rep;
 }
 

@@ -23,3 +23,21 @@ const char* event_kind_name(Event::Kind kind) {
 }
 
 }  // namespace modelswarm::swarm
+
+namespace modelswarm::swarm {
+
+std::string describe_waiting(const Progress& p) {
+  std::string s = std::to_string(p.peers) + " peers connected (" + std::to_string(p.peers_known) + " known); ";
+  if (p.trackers == 0) {
+    s += "no trackers";
+  } else {
+    s += "trackers: " + std::to_string(p.trackers) + ", ";
+    s += p.trackers_working ? std::to_string(p.trackers_working) + " answering" : "none answering";
+    if (!p.tracker_error.empty()) s += " (" + p.tracker_error + ")";
+  }
+  s += p.dht_nodes < 0 ? "; DHT off" : "; DHT: " + std::to_string(p.dht_nodes) + " nodes";
+  s += p.lsd ? "; local discovery on" : "; local discovery off";
+  return s;
+}
+
+}  // namespace modelswarm::swarm

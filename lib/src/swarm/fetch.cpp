@@ -16,6 +16,7 @@
 #include "modelswarm/release.hpp"
 #include "modelswarm/staging.hpp"
 #include "modelswarm/store.hpp"
+#include "modelswarm/trust.hpp"
 #include "serve_once.hpp"
 #include "session_impl.hpp"
 #include "source.hpp"
@@ -112,7 +113,8 @@ class Fetch {
   fs::path partial_root_, staging_, resume_path_;
   Stage stage_ = Stage::metadata;
   MetaFile manifest_file_, signature_file_;
-  std::optional<Manifest> manifest_;
+  std::optional<VerifiedManifest> verified_;
+  const Manifest* manifest_ = nullptr;  // &verified_->manifest once the gate passed
   // Declared before verify_: the final check reads the watch's results until verify_ is done.
   std::unique_ptr<ChunkWatch> watch_;
   bool flush_requested_ = false;
@@ -128,10 +130,26 @@ class Fetch {
   bool piece_layers_known_ = false;
   bool rechecked_ = false;  // pieces were taken from disk (see start_download)
   std::set<lt::piece_index_t> received_pieces_;  // pieces with blocks from peers this run
+  // Stall detection: the last time a byte arrived or the fetch moved on a step.
+  Clock::time_point last_step_at_ = Clock::now();
+  std::int64_t last_bytes_ = -1;
+  Stage last_stage_ = Stage::metadata;
+  int dht_nodes_ = -1;
+  void describe_sources(Progress& p, const lt::torrent_status& st);
+  void check_stall(Clock::time_point now);
   bool done_ = false;
   std::optional<Error> error_;
   FetchResult result_;
 };
+
+// A release is a v2 torrent: its signed pieces roots are what prove each downloaded byte.
+Status require_v2(const Source& src, const std::string& origin) {
+  bool v2 = src.atp.ti ? src.atp.ti->v2() : src.atp.info_hashes.has_v2();
+  if (!v2)
+    return Error::unsupported(origin + ": a v1-only torrent (SHA-1 info-hash); modelswarm releases are "
+                                       "BitTorrent v2 (magnet xt=urn:btmh:..., or the release's .torrent)");
+  return Status::success();
+}
 
 Event Fetch::event(Event::Kind kind) const {
   Event e;
@@ -149,6 +167,7 @@ Error Fetch::fail(Error e) {
 
 Status Fetch::prepare() {
   MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source));
+  MS_TRY(require_v2(src, o_.source));
   atp_ = std::move(src.atp);
   torrent_bytes_ = std::move(src.torrent);
   ih_ = info_hash_hex(atp_.ti ? atp_.ti->info_hashes() : atp_.info_hashes);
@@ -209,10 +228,7 @@ Status Fetch::on_metadata() {
   if (Status st = validate_release_name(name_); !st.ok())
     return Error::format("torrent name '" + name_ + "': " + st.error().message);
   fs::path final_dir = o_.out_dir / name_;
-  std::error_code ec;
-  if (fs::exists(final_dir, ec))
-    return Error::invalid_argument(final_dir.string() +
-                                   ": already exists; remove it or fetch into another -o DIR");
+  MS_TRY(check_release_destination(final_dir));
   const lt::file_storage& files = ti_->files();
   const std::string prefix = name_ + "/";
   for (lt::file_index_t i : files.file_range()) {
@@ -232,7 +248,7 @@ Status Fetch::on_metadata() {
     return Error::content(o_.source + ": the torrent has no " + std::string(kManifestPath) +
                           " and " + std::string(kSignaturePath) + "; refusing to download it");
   if (manifest_file_.size > static_cast<std::int64_t>(kMaxManifestBytes) ||
-      signature_file_.size > (1 << 16) || signature_file_.size == 0 || manifest_file_.size == 0)
+      signature_file_.size > static_cast<std::int64_t>(kMaxSignatureBytes) || signature_file_.size == 0 || manifest_file_.size == 0)
     return Error::content(o_.source + ": manifest or signature has an implausible size");
   for (MetaFile* m : {&manifest_file_, &signature_file_}) {
     lt::peer_request first = files.map_file(m->index, 0, 1);
@@ -294,7 +310,8 @@ Status Fetch::on_manifest_ready() {
   MS_ASSIGN_OR_RETURN(GateResult gate,
                       check_release_metadata(manifest_file_.bytes, signature_file_.bytes,
                                              o_.trusted_keys, KeyPolicy::strict, *ti_, o_.source));
-  manifest_ = std::move(gate.manifest);
+  verified_ = std::move(gate.verified);
+  manifest_ = &verified_->manifest;
   if (manifest_->name != name_)
     return Error::content(o_.source + ": torrent name '" + name_ + "' differs from the manifest's '" +
                           manifest_->name + "'");
@@ -454,10 +471,10 @@ Status Fetch::place_release() {
   }
   h_ = {};
   if (!rt.bytes.empty()) MS_TRY(write_file_atomic(from / std::string(kTorrentPath), rt.bytes));
+  if (Status st = check_release_destination(to); !st.ok())
+    return Error{st.error().code, st.error().message + " (it appeared while fetching; the verified release stays in " +
+                                      from.string() + ")"};
   std::error_code ec;
-  if (fs::exists(to, ec))
-    return Error::io(to.string() + ": appeared while fetching; the verified release stays in " +
-                     from.string());
   fs::rename(from, to, ec);
   if (ec) return Error::io(to.string() + ": cannot move the verified release into place: " + ec.message());
   lease_.finished();
@@ -465,7 +482,7 @@ Status Fetch::place_release() {
   fs::remove_all(staging_, ec);
   fs::remove(partial_root_, ec);  // only when empty (other fetches may be staged there)
 
-  if (Status st = record_release_seen(*manifest_); !st.ok()) {
+  if (Status st = record_release_seen(*verified_); !st.ok()) {
     Event w = event(Event::Kind::warning);
     w.message = st.error().message;
     s_.emit(w);
@@ -566,6 +583,9 @@ Status Fetch::handle_alert(lt::alert* a) {
     return Error::io(what + ": " + fe->error.message() + " (" + lt::operation_name(fe->op) + ")");
   } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
     return Error::io(te->filename() + std::string(": ") + te->error.message());
+  } else if (auto* ds = lt::alert_cast<lt::dht_stats_alert>(a)) {
+    dht_nodes_ = 0;
+    for (const lt::dht_routing_bucket& b : ds->routing_table) dht_nodes_ += b.num_nodes;
   } else if (auto* md = lt::alert_cast<lt::metadata_failed_alert>(a)) {
     return Error::network(o_.source + ": bad metadata from peers: " + md->error.message());
   }
@@ -581,8 +601,10 @@ void Fetch::tick(bool force) {
   tally_.sample(h_);
   last_ = make_progress(st, stage_name(stage_));
   last_.reused = result_.bytes_reused;
+  describe_sources(last_, st);
   result_.payload_downloaded = std::max(result_.payload_downloaded, st.total_payload_download);
   s_.emit(event(Event::Kind::progress));
+  check_stall(now);
   if (stage_ == Stage::manifest) (void)maybe_read_manifest();
   maybe_start_verify(st);
   if (nudge_at_ && now >= *nudge_at_) {
@@ -599,6 +621,41 @@ void Fetch::tick(bool force) {
     next_resume_ = now + kResumeInterval;
     save_resume_async();
   }
+}
+
+void Fetch::describe_sources(Progress& p, const lt::torrent_status& st) {
+  p.peers_known = st.list_peers;
+  for (const lt::announce_entry& t : h_.trackers()) {
+    ++p.trackers;
+    bool working = false;
+    for (const lt::announce_endpoint& ep : t.endpoints)
+      for (const lt::announce_infohash& ai : ep.info_hashes) {
+        working = working || ai.is_working();
+        if (ai.last_error && p.tracker_error.empty()) p.tracker_error = ai.last_error.message();
+      }
+    p.trackers_working += working;
+  }
+  lt::settings_pack sp = s_.ses->get_settings();
+  p.lsd = sp.get_bool(lt::settings_pack::enable_lsd);
+  if (sp.get_bool(lt::settings_pack::enable_dht)) {
+    s_.ses->post_dht_stats();  // answered by a dht_stats_alert (handle_alert)
+    p.dht_nodes = std::max(dht_nodes_, 0);
+  }
+}
+
+void Fetch::check_stall(Clock::time_point now) {
+  bool waiting_on_peers = stage_ == Stage::metadata || stage_ == Stage::manifest || stage_ == Stage::downloading;
+  std::int64_t bytes = last_.payload_downloaded + last_.total_done;
+  if (!waiting_on_peers || bytes != last_bytes_ || stage_ != last_stage_) {
+    last_step_at_ = now;
+    last_bytes_ = bytes;
+    last_stage_ = stage_;
+    return;
+  }
+  if (o_.stall_timeout.count() <= 0 || now - last_step_at_ < o_.stall_timeout) return;
+  fail(Error::network((name_.empty() ? o_.source : name_) + ": no progress for " +
+                      std::to_string(o_.stall_timeout.count()) + " s (" + stage_name(stage_) + "; " +
+                      describe_waiting(last_) + "); run it again to resume, or raise --stall-timeout"));
 }
 
 Result<FetchResult> Fetch::run() {
@@ -680,9 +737,25 @@ Result<FetchResult> Fetch::run() {
 
 }  // namespace
 
+Status check_fetch_options(const FetchOptions& o) {
+  if (o.out_dir.empty()) return Error::invalid_argument("fetch: no output directory");
+  for (const auto& k : o.trusted_keys)
+    if (auto key = load_public_key(k); !key.ok()) return key.error();
+  if (o.trusted_keys.empty()) {
+    MS_ASSIGN_OR_RETURN(std::vector<PublicKey> store, load_trusted_keys());
+    if (store.empty())
+      return Error::trust(o.source + ": no trusted publisher key: pass --trust KEY, or add the publisher with "
+                                     "`modelswarm trust add KEY` (the trust store is empty)");
+  }
+  // A remote source is looked at once, by the fetch itself.
+  if (o.source.rfind("http://", 0) == 0 || o.source.rfind("https://", 0) == 0) return Status::success();
+  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o.source));
+  return require_v2(src, o.source);
+}
+
 Result<FetchResult> fetch(Session& session, const FetchOptions& options,
                           const std::atomic<bool>& stop) {
-  if (options.out_dir.empty()) return Error::invalid_argument("fetch: no output directory");
+  MS_TRY(check_fetch_options(options));
   Fetch f(session.impl(), options, stop);
   return f.run();
 }

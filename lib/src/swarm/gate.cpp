@@ -40,7 +40,7 @@ Result<GateResult> check_release_metadata(const std::string& manifest_bytes,
   trust.allow_downgrade = policy == KeyPolicy::self_allowed;
   MS_ASSIGN_OR_RETURN(VerifiedManifest vm, load_and_verify_manifest(manifest_bytes, signature_bytes, trust));
   MS_TRY(check_torrent_matches_manifest(ti, vm.manifest));
-  out.manifest = std::move(vm.manifest);
+  out.verified = std::move(vm);
   return out;
 }
 

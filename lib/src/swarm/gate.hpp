@@ -22,7 +22,7 @@ enum class KeyPolicy {
 };
 
 struct GateResult {
-  Manifest manifest;
+  VerifiedManifest verified;
   std::string warning;  // non-empty when the key was not one the user trusts
 };
 

@@ -61,17 +61,19 @@ std::string apply_seed_record(lt::add_torrent_params& atp, const fs::path& dir) 
   return msg;
 }
 
-// Checks one release directory and prepares its add_torrent_params (seed_mode).
-Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs::path& dir_in,
-                                               const SeedOptions& o, std::string* warning,
-                                               std::string* record_note) {
+// Checks one release directory and loads its torrent, file names mapped onto the directory:
+// everything that needs no session.
+Result<lt::add_torrent_params> load_release(const fs::path& dir_in, const SeedOptions& o, std::string* warning) {
   std::error_code ec;
   fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
   if (ec || !fs::is_directory(dir)) return Error::io(dir_in.string() + ": not a directory");
+  // A link anywhere in the release could make the seeder serve bytes from outside it.
+  for (std::string_view meta : {kTorrentPath, kManifestPath, kSignaturePath})
+    MS_TRY(check_regular_in_release(dir, std::string(meta)));
   fs::path torrent_path = dir / std::string(kTorrentPath);
   MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_torrent(torrent_path.string()));
   MS_ASSIGN_OR_RETURN(std::string manifest, read_small_file(dir / std::string(kManifestPath), kMaxManifestBytes));
-  MS_ASSIGN_OR_RETURN(std::string sig, read_small_file(dir / std::string(kSignaturePath), 1 << 16));
+  MS_ASSIGN_OR_RETURN(std::string sig, read_small_file(dir / std::string(kSignaturePath), kMaxSignatureBytes));
   MS_ASSIGN_OR_RETURN(GateResult gate, check_release_metadata(manifest, sig, o.trusted_keys,
                                                               KeyPolicy::self_allowed, *atp.ti,
                                                               torrent_path.string()));
@@ -85,6 +87,7 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
     if (files.pad_file_at(i)) continue;
     std::string rel = release_path(files, i);
     fs::path on_disk = dir / rel;
+    MS_TRY(check_regular_in_release(dir, rel));
     auto size = fs::file_size(on_disk, ec);
     if (ec) return Error::content(on_disk.string() + ": missing (" + ec.message() + ")");
     if (static_cast<std::int64_t>(size) != files.file_size(i))
@@ -93,7 +96,17 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
     if (dirname != name) atp.renamed_files[i] = dirname + "/" + rel;
   }
   atp.save_path = dir.parent_path().string();
+  return atp;
+}
 
+// load_release, then what the session adds: totals of earlier runs, extensions, seed_mode and
+// the seed record.
+Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs::path& dir_in,
+                                               const SeedOptions& o, std::string* warning,
+                                               std::string* record_note) {
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_release(dir_in, o, warning));
+  std::error_code ec;
+  const fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
   if (!o.resume_dir.empty()) {
     // Only totals are taken from earlier runs: what is on disk is described by the checks above.
     auto old = load_resume_file(o.resume_dir / (info_hash_hex(atp.ti->info_hashes()) + ".resume"));
@@ -115,9 +128,23 @@ Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs:
 
 }  // namespace
 
+Status check_seed_options(const SeedOptions& o) {
+  if (o.release_dirs.empty()) return Error::invalid_argument("seed: no release directory given");
+  for (const auto& k : o.trusted_keys)
+    if (auto key = load_public_key(k); !key.ok()) return key.error();
+  std::map<std::string, fs::path> by_hash;
+  for (const fs::path& dir : o.release_dirs) {
+    std::string warning;
+    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_release(dir, o, &warning));
+    auto [it, fresh] = by_hash.emplace(info_hash_hex(atp.ti->info_hashes()), dir);
+    if (!fresh) return Error::invalid_argument(dir.string() + ": same release as " + it->second.string());
+  }
+  return Status::success();
+}
+
 Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& stop) {
   Session::Impl& s = session.impl();
-  if (o.release_dirs.empty()) return Error::invalid_argument("seed: no release directory given");
+  MS_TRY(check_seed_options(o));
   std::map<lt::torrent_handle, Seeded> seeded;
   for (const fs::path& dir : o.release_dirs) {
     std::string warning, record_note;
@@ -126,8 +153,6 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
     r.name = atp.ti->name();
     r.ih = info_hash_hex(atp.ti->info_hashes());
     r.dir = dir;
-    for (const auto& [h, other] : seeded)
-      if (other.ih == r.ih) return Error::invalid_argument(dir.string() + ": same release as " + other.dir.string());
     lt::error_code ec;
     r.handle = s.ses->add_torrent(std::move(atp), ec);
     if (ec) return Error::network(dir.string() + ": cannot add torrent: " + ec.message());

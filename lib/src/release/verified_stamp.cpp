@@ -4,19 +4,16 @@
 
 #include <algorithm>
 
-#include "infer_cli.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/sha256.hpp"
 #include "modelswarm/trust.hpp"
 
-namespace modelswarm::cli {
+namespace modelswarm {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr size_t kMaxManifestBytes = 64u << 20;
 
 void add_field(Sha256& h, std::string_view s) {
   uint64_t n = s.size();
@@ -27,7 +24,7 @@ void add_field(Sha256& h, std::string_view s) {
 Result<std::string> state_key(const fs::path& dir, const std::vector<PublicKey>& keys) {
   Sha256 h;
   for (const char* name : {"manifest.json", "manifest.json.minisig"}) {
-    MS_ASSIGN_OR_RETURN(std::string bytes, read_small_file(dir / ".modelswarm" / name, kMaxManifestBytes));
+    MS_ASSIGN_OR_RETURN(std::string bytes, read_small_file(dir / kReleaseMetaDir / name, kMaxManifestBytes));
     add_field(h, bytes);
   }
   std::vector<std::string> trusted;
@@ -62,29 +59,28 @@ Result<std::string> state_key(const fs::path& dir, const std::vector<PublicKey>&
 
 }  // namespace
 
-Status verify_release_cached(const fs::path& dir, const Globals& g) {
-  MS_ASSIGN_OR_RETURN(std::vector<PublicKey> keys, load_trusted_keys());
-  MS_ASSIGN_OR_RETURN(std::string key, state_key(dir, keys));
+Result<StampedVerify> verify_release_stamped(const fs::path& dir, const VerifyOptions& options) {
+  MS_ASSIGN_OR_RETURN(std::string key, state_key(dir, options.trust.trusted_keys));
   fs::path stamp = state_dir() / "verified" / key;
+  StampedVerify out;
   std::error_code ec;
   if (fs::exists(stamp, ec)) {
-    note(g, "release " + dir.string() + " verified before and unchanged since");
-    return Status::success();
+    out.from_stamp = true;
+    return out;
   }
-  note(g, "verifying release " + dir.string() + " ...");
-  VerifyOptions o;
-  o.trust.trusted_keys = keys;
-  MS_ASSIGN_OR_RETURN(VerifyReport r, verify_release(dir, o));
+  MS_ASSIGN_OR_RETURN(VerifyReport r, verify_release(dir, options));
   if (!r.ok()) {
     const ContentProblem& p = r.content.problems.front();
     return Error::content(p.message + " (" + std::to_string(r.content.problems.size()) +
                           " problem(s); run `modelswarm verify` for all)");
   }
-  note(g, "verified " + r.verified.manifest.name + " version " + std::to_string(r.verified.manifest.version));
+  out.name = r.verified.manifest.name;
+  out.version = r.verified.manifest.version;
   MS_ASSIGN_OR_RETURN(fs::path state, ensure_state_dir());
   fs::create_directories(state / "verified", ec);
   if (ec) return Error::io((state / "verified").string() + ": cannot create: " + ec.message());
-  return write_file_atomic(stamp, r.verified.manifest.name + " " + std::to_string(r.verified.manifest.version) + "\n");
+  MS_TRY(write_file_atomic(stamp, out.name + " " + std::to_string(out.version) + "\n"));
+  return out;
 }
 
-}  // namespace modelswarm::cli
+}  // namespace modelswarm
