@@ -28,6 +28,9 @@ class MirrorCommand : public Command {
   void configure(CLI::App& app) override {
     app.add_option("mirrorfile", file_, "Mirror file (JSON, format modelswarm.mirror/1)")->required();
     app.add_flag("--seed", seed_, "After mirroring, seed every release until interrupted");
+    app.add_option("--cacert", cacert_,
+                   "PEM file of CA certificates trusted for https release URLs (a private CA), "
+                   "besides the system store");
     flags_.add_to(app);
   }
 
@@ -42,6 +45,7 @@ class MirrorCommand : public Command {
     if (!session.ok()) return report_error(g, session.error());
 
     MirrorOptions options;
+    options.http.ca_file = cacert_;
     options.on_result = [&](const MirrorResult& r) {
       printer.finish();
       if (g.json) {
@@ -91,6 +95,7 @@ class MirrorCommand : public Command {
  private:
   std::string file_;
   bool seed_ = false;
+  std::string cacert_;
   SwarmFlags flags_;
 };
 

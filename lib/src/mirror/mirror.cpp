@@ -100,7 +100,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   auto keys = load_keys(e.trust);
   if (!keys) return fail(keys.error());
 
-  auto ih = swarm::source_info_hash(r.source);
+  auto ih = swarm::source_info_hash(r.source, options.http, &stop);
   if (!ih) return fail(ih.error());
   r.info_hash = *ih;
 
@@ -130,6 +130,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   fo.source = r.source;
   fo.trusted_keys = e.trust;
   fo.out_dir = staging;
+  fo.http = options.http;
   auto fetched = swarm::fetch(session, fo, stop);
   if (!fetched) return fail(fetched.error());
   r.name = fetched->name;

@@ -148,7 +148,7 @@ Error Fetch::fail(Error e) {
 }
 
 Status Fetch::prepare() {
-  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source));
+  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source, o_.http, &stop_));
   atp_ = std::move(src.atp);
   torrent_bytes_ = std::move(src.torrent);
   ih_ = info_hash_hex(atp_.ti ? atp_.ti->info_hashes() : atp_.info_hashes);
@@ -172,6 +172,7 @@ Status Fetch::prepare() {
     }
   }
   for (const auto& u : o_.web_seeds) atp_.url_seeds.push_back(u);
+  MS_TRY(s_.trust_web_seed_ca(o_.http.ca_file));
   atp_.save_path = staging_.string();
   // Nothing but the two signed files may be downloaded before the manifest is checked: every
   // file starts at priority 0, whatever an earlier run's resume data said.
