@@ -8,11 +8,13 @@ namespace {
 class FetchCommand : public Command {
  public:
   void configure(CLI::App& app) override {
-    app.add_option("source", source_, "magnet:?... link, .torrent file, or http:// URL of a release directory")->required();
+    app.add_option("source", source_, "magnet:?... link, .torrent file, or http(s):// URL of a release directory")->required();
     app.add_option("--trust", trust_, "Trusted publisher key (RW... or .pub file; repeatable)");
     app.add_option("-o,--output", out_, "Directory that receives the release (as DIR/NAME)")->required();
     app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");
     app.add_option("--web-seed", web_seeds_, "Extra HTTP source (BEP 19 URL; needs a .torrent source)");
+    app.add_option("--cacert", cacert_,
+                   "PEM file of CA certificates trusted for https (a private CA), besides the system store");
     app.add_flag("--no-reuse", no_reuse_, "Do not copy chunks from releases already on this machine");
     app.add_flag("--paranoid", paranoid_,
                  "Also hash every chunk against the manifest (a second pass; libtorrent's merkle "
@@ -32,6 +34,7 @@ class FetchCommand : public Command {
     o.web_seeds = web_seeds_;
     o.reuse = !no_reuse_;
     o.paranoid = paranoid_;
+    o.http.ca_file = cacert_;
     o.stall_timeout = std::chrono::seconds(stall_timeout_);
     // Refusals that need no peer come before the session opens (and says it is listening).
     if (Status st = swarm::check_fetch_options(o); !st.ok()) return report_error(g, st.error());
@@ -54,6 +57,7 @@ class FetchCommand : public Command {
   bool paranoid_ = false;
   unsigned stall_timeout_ = 300;
   std::vector<std::string> web_seeds_;
+  std::string cacert_;
   SwarmFlags flags_;
 };
 

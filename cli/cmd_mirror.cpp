@@ -31,6 +31,9 @@ class MirrorCommand : public Command {
     app.add_option("--stall-timeout", stall_timeout_,
                    "Give up on a release (exit 5) after this many seconds without progress while waiting on peers; 0: never")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--cacert", cacert_,
+                   "PEM file of CA certificates trusted for https release URLs (a private CA), "
+                   "besides the system store");
     flags_.add_to(app);
   }
 
@@ -46,6 +49,7 @@ class MirrorCommand : public Command {
 
     MirrorOptions options;
     options.stall_timeout = std::chrono::seconds(stall_timeout_);
+    options.http.ca_file = cacert_;
     options.on_result = [&](const MirrorResult& r) {
       printer.finish();
       if (g.json) {
@@ -96,6 +100,7 @@ class MirrorCommand : public Command {
   std::string file_;
   bool seed_ = false;
   unsigned stall_timeout_ = 300;
+  std::string cacert_;
   SwarmFlags flags_;
 };
 

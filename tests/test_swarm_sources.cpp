@@ -1,8 +1,6 @@
 // Where pieces come from: other leechers in a swarm, peers found through a real tracker
 // (opentracker) or through peer exchange, and an HTTP web seed (nginx) with and without peers.
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <thread>
 
@@ -11,47 +9,6 @@
 using namespace swarmtest;
 
 namespace {
-
-bool wait_port(int port, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(s);
-    if (ok) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
-// nginx serving `root` on 127.0.0.1:port from a private prefix, in the foreground.
-struct Nginx {
-  int port = free_port();
-  std::unique_ptr<mstest::Background> proc;
-  // limit_rate: an unthrottled loopback web seed finishes a small release before any peer is
-  // even connected, so a test that needs both sources to contribute must slow it down.
-  Nginx(const fs::path& prefix, const fs::path& root, const std::string& limit_rate = "0") {
-    fs::create_directories(prefix / "logs");
-    mstest::write_file((prefix / "nginx.conf").string(),
-                       "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-                       "pid " + (prefix / "nginx.pid").string() + ";\n"
-                       "error_log " + (prefix / "logs" / "error.log").string() + ";\n"
-                       "events { worker_connections 256; }\n"
-                       "http {\n  access_log off;\n  sendfile on;\n"
-                       "  client_body_temp_path " + (prefix / "tmp").string() + ";\n"
-                       "  server { listen 127.0.0.1:" + std::to_string(port) + "; root " + root.string() +
-                           "; limit_rate " + limit_rate + "; }\n}\n");
-    proc = std::make_unique<mstest::Background>(
-        std::vector<std::string>{"nginx", "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()},
-        (prefix / "run").string());
-    REQUIRE_MESSAGE(wait_port(port, 20s), proc->err());
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
-};
 
 std::int64_t from_peer(const json& done, const std::string& peer_id) {
   std::int64_t n = 0;
@@ -178,7 +135,7 @@ TEST_CASE("peer exchange: a leecher told only of another leecher finds the seede
 TEST_CASE("back to source: an HTTP web seed alone, and beside a peer") {
   Home home;
   mstest::TempDir tmp;
-  Nginx nginx(tmp / "nginx", tmp / "pub", "1m");
+  Nginx nginx(tmp / "nginx", tmp / "pub", {.limit_rate = "1m"});
   Release r = make_release(tmp / "pub", {.name = "webseeded", .size = 8 << 20, .web_seeds = {nginx.url()}});
 
   SUBCASE("no peer online: everything from the web seed") {

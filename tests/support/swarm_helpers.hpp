@@ -13,9 +13,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "modelswarm/minisign.hpp"
@@ -142,6 +144,67 @@ inline int free_port() {
   close(s);
   return ntohs(a.sin_port);
 }
+
+// True once something accepts TCP connections on 127.0.0.1:port.
+inline bool wait_port(int port, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(s);
+    if (ok) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+struct NginxOptions {
+  // An unthrottled loopback web seed finishes a small release before any peer is even
+  // connected, so a test that needs both sources to contribute must slow it down.
+  std::string limit_rate = "0";
+  fs::path cert, key;      // set: https (PEM server certificate chain and key)
+  bool ipv6 = false;       // also listen on [::1]:port
+  std::string directives;  // added to the server block (locations, redirects)
+};
+
+// nginx serving `root` on 127.0.0.1:port from a private prefix, in the foreground; killed with
+// its process group when this goes out of scope.
+struct Nginx {
+  int port = free_port();
+  bool tls = false;
+  std::unique_ptr<mstest::Background> proc;
+  Nginx(const fs::path& prefix, const fs::path& root, const NginxOptions& o = {})
+      : tls(!o.cert.empty()) {
+    fs::create_directories(prefix / "logs");
+    const std::string listen_suffix = std::to_string(port) + (tls ? " ssl" : "") + ";\n";
+    std::string server = "    listen 127.0.0.1:" + listen_suffix;
+    if (o.ipv6) server += "    listen [::1]:" + listen_suffix;
+    if (tls)
+      server += "    ssl_certificate " + o.cert.string() + ";\n" +
+                "    ssl_certificate_key " + o.key.string() + ";\n";
+    server += "    root " + root.string() + ";\n    limit_rate " + o.limit_rate + ";\n" + o.directives;
+    mstest::write_file((prefix / "nginx.conf").string(),
+                       "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+                       "pid " + (prefix / "nginx.pid").string() + ";\n"
+                       "error_log " + (prefix / "logs" / "error.log").string() + ";\n"
+                       "events { worker_connections 256; }\n"
+                       "http {\n  access_log " + (prefix / "logs" / "access.log").string() + ";\n"
+                       "  sendfile on;\n"
+                       "  client_body_temp_path " + (prefix / "tmp").string() + ";\n"
+                       "  server {\n" + server + "  }\n}\n");
+    proc = std::make_unique<mstest::Background>(
+        std::vector<std::string>{"nginx", "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()},
+        (prefix / "run").string());
+    REQUIRE_MESSAGE(wait_port(port, 20s), proc->err());
+  }
+  std::string url() const { return scheme() + "://127.0.0.1:" + std::to_string(port) + "/"; }
+  std::string url6() const { return scheme() + "://[::1]:" + std::to_string(port) + "/"; }
+  std::string scheme() const { return tls ? "https" : "http"; }
+};
 
 // Options every test peer uses: loopback only, no multicast discovery, the LAN profile.
 inline std::vector<std::string> lan_flags() {

@@ -21,7 +21,7 @@ namespace modelswarm {
 inline constexpr std::string_view kMirrorFormat = "modelswarm.mirror/1";
 
 struct MirrorEntry {
-  std::string source;                 // magnet link or .torrent path
+  std::string source;                 // magnet link, .torrent path or release URL
   std::vector<std::string> trust;     // publisher keys ("RW..." or .pub paths); at least one
   std::filesystem::path dest;         // the release lands in dest/<name>
   // A file the publisher rewrites when a new version is out: it holds a magnet link (one line)
@@ -60,6 +60,7 @@ struct MirrorOptions {
   swarm::EventCallback on_event;  // swarm progress of the fetches, may be empty
   std::function<void(const MirrorResult&)> on_result;  // after each release
   std::chrono::seconds stall_timeout{300};  // per release, see FetchOptions
+  swarm::HttpOptions http;        // for release URL sources
 };
 
 // Processes every entry in order with one session; a failed entry does not stop the others.

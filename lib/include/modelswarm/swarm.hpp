@@ -201,18 +201,39 @@ Status seed(Session& session, const SeedOptions& options, const std::atomic<bool
 // one, so that a bad directory is reported before anything listens.
 Status check_seed_options(const SeedOptions& options);
 
-// The info hash (hex; v2 when the source has one, else v1) that `source` (a magnet link or a
-// .torrent path, as FetchOptions::source) names, without contacting any peer.
-Result<std::string> source_info_hash(const std::string& source);
+// How the .torrent of a release URL (http:// or https://) is downloaded. Proxies are taken from
+// the environment as curl(1) takes them: http_proxy (lower case only: curl ignores HTTP_PROXY),
+// HTTPS_PROXY, ALL_PROXY and NO_PROXY. Redirects are followed (http and https only).
+struct HttpOptions {
+  // PEM file of CA certificates (a private CA) that https servers may also chain to, besides
+  // the system store; empty = the system store only. Also trusted for https web seeds (fetch:
+  // added to the session's TLS context for the rest of its life).
+  std::filesystem::path ca_file;
+  std::chrono::seconds connect_timeout{20};
+  // Give up when under 1 byte/s has arrived over this long (libcurl averages over a few
+  // seconds, so a stall that follows data is noticed a few seconds later); there is no total
+  // timeout, a slow but moving transfer is never cut.
+  std::chrono::seconds stall_timeout{30};
+  int max_redirects = 5;
+};
+
+// The info hash (hex; v2 when the source has one, else v1) that `source` (as
+// FetchOptions::source) names, without contacting any peer; a release URL's .torrent is
+// downloaded (`stop` interrupts that).
+Result<std::string> source_info_hash(const std::string& source, const HttpOptions& http = {},
+                                     const std::atomic<bool>* stop = nullptr);
 
 // ---- fetch ----
 
 struct FetchOptions {
-  std::string source;               // "magnet:?..." or a .torrent file path
+  // "magnet:?...", a .torrent file path, or the http(s):// URL of a release directory (its
+  // .modelswarm/release.torrent is downloaded and the server becomes a web seed).
+  std::string source;
   std::vector<std::string> trusted_keys;  // required unless the trust store has the publisher
   std::filesystem::path out_dir;    // the release lands in out_dir/<name>
   bool keep_seeding = false;        // after success, seed until `stop`
   std::vector<std::string> web_seeds;  // extra BEP 19 URLs (need the .torrent, not a magnet)
+  HttpOptions http;                 // for a release URL source and https web seeds
   // Copy chunks that registered releases hold before downloading (store.hpp).
   bool reuse = true;
   // Hash every chunk against the manifest's SHA-256s as well. Not needed for security: each

@@ -110,7 +110,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   auto keys = load_keys(e.trust);
   if (!keys) return fail(keys.error());
 
-  auto ih = swarm::source_info_hash(r.source);
+  auto ih = swarm::source_info_hash(r.source, options.http, &stop);
   if (!ih) return fail(ih.error());
   r.info_hash = *ih;
 
@@ -141,6 +141,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
   fo.trusted_keys = e.trust;
   fo.out_dir = staging;
   fo.stall_timeout = options.stall_timeout;
+  fo.http = options.http;
   auto fetched = swarm::fetch(session, fo, stop);
   if (!fetched) return fail(fetched.error());
   r.name = fetched->name;

@@ -166,7 +166,7 @@ Error Fetch::fail(Error e) {
 }
 
 Status Fetch::prepare() {
-  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source));
+  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o_.source, o_.http, &stop_));
   MS_TRY(require_v2(src, o_.source));
   atp_ = std::move(src.atp);
   torrent_bytes_ = std::move(src.torrent);
@@ -191,6 +191,7 @@ Status Fetch::prepare() {
     }
   }
   for (const auto& u : o_.web_seeds) atp_.url_seeds.push_back(u);
+  MS_TRY(s_.trust_web_seed_ca(o_.http.ca_file));
   atp_.save_path = staging_.string();
   // Nothing but the two signed files may be downloaded before the manifest is checked: every
   // file starts at priority 0, whatever an earlier run's resume data said.
@@ -749,7 +750,7 @@ Status check_fetch_options(const FetchOptions& o) {
   }
   // A remote source is looked at once, by the fetch itself.
   if (o.source.rfind("http://", 0) == 0 || o.source.rfind("https://", 0) == 0) return Status::success();
-  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o.source));
+  MS_ASSIGN_OR_RETURN(Source src, params_from_source(o.source, o.http));
   return require_v2(src, o.source);
 }
 

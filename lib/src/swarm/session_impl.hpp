@@ -8,7 +8,9 @@
 #include <libtorrent/torrent_status.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -36,6 +38,10 @@ struct Session::Impl {
   void connect_explicit_peers(const lt::torrent_handle& h) const;
   // Pops pending alerts (waiting up to `wait`).
   std::vector<lt::alert*> pop_alerts(std::chrono::milliseconds wait);
+  // Adds the CA certificates in `pem` to those libtorrent checks https web seeds (and
+  // trackers) against, for the rest of the session (web_seed_ca.cpp).
+  Status trust_web_seed_ca(const std::filesystem::path& pem);
+  std::set<std::filesystem::path> web_seed_cas;  // already added
 };
 
 // Per-remote-peer byte totals, summed over connections (a reconnection starts at zero again).
