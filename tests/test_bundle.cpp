@@ -9,7 +9,7 @@
 #include <random>
 
 #include "modelswarm/bundle.hpp"
-#include "modelswarm/byte_group.hpp"
+#include "bundle/byte_group.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
 

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <random>
 
-#include "modelswarm/hasher.hpp"
-#include "modelswarm/merkle.hpp"
+#include "crypto/hasher.hpp"
+#include "crypto/merkle.hpp"
 #include "modelswarm/minisign.hpp"
 #include "modelswarm/sha256.hpp"
 #include "process.hpp"

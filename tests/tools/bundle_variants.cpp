@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "modelswarm/byte_group.hpp"
+#include "bundle/byte_group.hpp"
 
 namespace {
 

@@ -132,9 +132,8 @@ class Context {
   const Model& model() const;
   uint64_t kv_cache_bytes() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit Context(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -112,6 +112,19 @@ Status record_release_seen(const VerifiedManifest& v);
 // otherwise (format error for a torrent without v2 metadata).
 Status check_torrent_matches_manifest(const libtorrent::torrent_info& torrent, const Manifest& m);
 
+// A .torrent carried with a release (a bundle) must describe exactly it: the manifest match
+// above, piece layers that hash to the signed roots (libtorrent does not check them when it
+// parses a torrent, and a seeder would serve pieces nobody can verify), and the manifest and
+// signature files as these bytes. Format or content errors.
+Status check_carried_torrent(std::string_view torrent, const Manifest& m, std::string_view manifest_bytes,
+                             std::string_view signature_bytes);
+
+struct TorrentSummary {
+  std::string info_hash_v2;  // hex; empty for a v1-only torrent
+  uint64_t piece_size = 0;
+};
+Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file);
+
 struct ContentProblem {
   enum class Kind { missing, extra, size_mismatch, chunk_mismatch, file_hash_mismatch, unsafe_path };
   Kind kind;

@@ -170,10 +170,10 @@ class Session {
   const std::string& peer_id() const;
   const SessionSettings& settings() const;
 
-  struct Impl;
-  Impl& impl() { return *impl_; }
+  struct Impl;  // opaque outside lib/src/swarm
 
  private:
+  friend struct SessionAccess;  // session_impl.hpp: how fetch and seed reach the libtorrent session
   explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

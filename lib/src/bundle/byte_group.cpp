@@ -1,4 +1,4 @@
-#include "modelswarm/byte_group.hpp"
+#include "bundle/byte_group.hpp"
 
 #include <cassert>
 #include <cstring>

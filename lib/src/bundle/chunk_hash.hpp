@@ -13,7 +13,7 @@
 
 #include "modelswarm/sha256.hpp"
 
-namespace modelswarm::bundle_io {
+namespace modelswarm::file_io {
 
 class OrderedChunkHash {
  public:
@@ -45,4 +45,4 @@ class OrderedChunkHash {
   Sha256 hasher_;
 };
 
-}  // namespace modelswarm::bundle_io
+}  // namespace modelswarm::file_io

@@ -1,7 +1,7 @@
 #include <zstd.h>
 
 #include "modelswarm/bundle_format.hpp"
-#include "modelswarm/byte_group.hpp"
+#include "bundle/byte_group.hpp"
 
 namespace modelswarm {
 

@@ -5,17 +5,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <libtorrent/torrent_info.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
 
-#include "bundle/file_io.hpp"
+#include "util/file_io.hpp"
 #include "modelswarm/bundle.hpp"
 #include "modelswarm/manifest.hpp"
-#include "modelswarm/merkle.hpp"
 #include "modelswarm/release.hpp"
 
 namespace modelswarm {
@@ -24,92 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Sha256Digest pieces_root_of(std::string_view bytes) {
-  std::vector<Sha256Digest> leaves;
-  for (size_t off = 0; off < bytes.size(); off += kMerkleBlockSize)
-    leaves.push_back(sha256(bytes.data() + off, std::min<size_t>(kMerkleBlockSize, bytes.size() - off)));
-  return merkle_root(leaves);
-}
-
-// Root of a BitTorrent v2 tree from one of its piece layers: the layer is padded to a power of
-// two with the root of an all-zero piece (a subtree of blocks_per_piece zero leaves).
-Sha256Digest root_from_piece_layer(std::vector<Sha256Digest> layer, uint64_t blocks_per_piece) {
-  Sha256Digest pad{};
-  for (uint64_t n = 1; n < blocks_per_piece; n *= 2) {
-    Sha256 h;
-    h.update(pad.data(), pad.size());
-    h.update(pad.data(), pad.size());
-    pad = h.finish();
-  }
-  size_t width = 1;
-  while (width < layer.size()) width *= 2;
-  layer.resize(width, pad);
-  Sha256 h;
-  while (layer.size() > 1) {
-    for (size_t i = 0; i < layer.size() / 2; ++i) {
-      h.update(layer[2 * i].data(), 32);
-      h.update(layer[2 * i + 1].data(), 32);
-      layer[i] = h.finish();
-    }
-    layer.resize(layer.size() / 2);
-  }
-  return layer[0];
-}
-
-// libtorrent does not check piece layers against the file roots when it parses a torrent; a
-// seeder started from a torrent with a wrong layer would serve pieces nobody can verify.
-Status check_piece_layers(const libtorrent::torrent_info& ti, const std::string& name) {
-  const libtorrent::file_storage& files = ti.files();
-  uint64_t piece = static_cast<uint64_t>(ti.piece_length());
-  if (piece < kMerkleBlockSize || (piece & (piece - 1)) != 0)
-    return Error::format(name + ": carried torrent has an invalid piece length");
-  for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
-    uint64_t size = static_cast<uint64_t>(files.file_size(i));
-    if (files.pad_file_at(i) || size <= piece) continue;
-    auto layer = ti.piece_layer(i);
-    uint64_t pieces = (size + piece - 1) / piece;
-    if (static_cast<uint64_t>(layer.size()) != pieces * 32)
-      return Error::content(name + ": carried torrent lacks the piece layer of " + files.file_path(i));
-    std::vector<Sha256Digest> hashes(pieces);
-    for (uint64_t k = 0; k < pieces; ++k) std::memcpy(hashes[k].data(), layer.data() + 32 * k, 32);
-    if (std::memcmp(root_from_piece_layer(std::move(hashes), piece / kMerkleBlockSize).data(),
-                    files.root(i).data(), 32) != 0)
-      return Error::content(name + ": carried torrent has a wrong piece layer for " + files.file_path(i));
-  }
-  return {};
-}
-
-// The carried torrent must describe exactly this release, manifest files included, or seeding
-// from the imported directory would serve (or refuse) the wrong bytes.
-Status check_carried_torrent(const std::string& torrent, const BundleSections& s, const Manifest& m,
-                             const std::string& name) {
-  libtorrent::error_code ec;
-  libtorrent::torrent_info ti(libtorrent::span<const char>(torrent.data(), static_cast<long>(torrent.size())),
-                              ec, libtorrent::from_span);
-  if (ec) return Error::format(name + ": carried torrent is malformed: " + ec.message());
-  Status st = check_torrent_matches_manifest(ti, m);
-  if (!st.ok()) return Error{st.error().code, name + ": carried " + st.error().message};
-  MS_TRY(check_piece_layers(ti, name));
-  const libtorrent::file_storage& files = ti.files();
-  for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
-    std::string p = files.file_path(i);
-    const std::string* bytes = p == m.name + "/" + std::string(kManifestPath) ? &s.manifest
-                             : p == m.name + "/" + std::string(kSignaturePath) ? &s.signature
-                             : nullptr;
-    if (!bytes) continue;
-    if (static_cast<uint64_t>(files.file_size(i)) != bytes->size() ||
-        std::memcmp(files.root(i).data(), pieces_root_of(*bytes).data(), 32) != 0)
-      return Error::content(name + ": carried torrent does not describe the bundle's " + p);
-  }
-  return {};
-}
-
 Status write_small(const fs::path& p, const std::string& data) {
-  MS_ASSIGN_OR_RETURN(bundle_io::Fd fd, bundle_io::create_exclusive(p));
-  MS_TRY(bundle_io::pwrite_full(fd.get(), std::span<const uint8_t>(
+  MS_ASSIGN_OR_RETURN(file_io::Fd fd, file_io::create_exclusive(p));
+  MS_TRY(file_io::pwrite_full(fd.get(), std::span<const uint8_t>(
                                     reinterpret_cast<const uint8_t*>(data.data()), data.size()),
                                 0, p.string()));
-  return bundle_io::sync_file(fd.get(), p.string());
+  return file_io::sync_file(fd.get(), p.string());
 }
 
 // rename(2) that never replaces an existing file: a file that appeared under a final name since
@@ -118,11 +35,11 @@ Status rename_no_replace(const fs::path& from, const fs::path& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
   if (errno == EEXIST) return Error::io(to.string() + ": already exists");
   if (errno != EINVAL && errno != ENOSYS)
-    return Error::io(to.string() + ": cannot rename into place: " + bundle_io::errno_text());
+    return Error::io(to.string() + ": cannot rename into place: " + file_io::errno_text());
   std::error_code ec;
   if (fs::exists(fs::symlink_status(to, ec))) return Error::io(to.string() + ": already exists");
   if (::rename(from.c_str(), to.c_str()) != 0)
-    return Error::io(to.string() + ": cannot rename into place: " + bundle_io::errno_text());
+    return Error::io(to.string() + ": cannot rename into place: " + file_io::errno_text());
   return {};
 }
 
@@ -171,7 +88,10 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
   if (!verified.ok()) return Error{verified.error().code, name + ": " + verified.error().message};
   const Manifest& m = verified->manifest;
   const fs::path dest_dir = parent_dir / m.name;  // a validated release name: one path component
-  if (!s.torrent.empty()) MS_TRY(check_carried_torrent(s.torrent, s, m, name));
+  if (!s.torrent.empty()) {
+    Status st = check_carried_torrent(s.torrent, m, s.manifest, s.signature);
+    if (!st.ok()) return Error{st.error().code, name + ": carried " + st.error().message};
+  }
 
   std::vector<std::string> rels;
   for (const ManifestFile& f : m.files) rels.push_back(f.path);
@@ -214,7 +134,7 @@ Result<ImportResult> import_release_bundle(const fs::path& bundle, const fs::pat
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
   if (options.extract.sync)
-    for (const fs::path& d : dirs) MS_TRY(bundle_io::sync_dir(d));
+    for (const fs::path& d : dirs) MS_TRY(file_io::sync_dir(d));
 
   if (options.record) MS_TRY(record_release_seen(*verified));
   cleanup.armed = false;

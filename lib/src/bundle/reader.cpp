@@ -9,14 +9,14 @@
 #include <thread>
 
 #include "bundle/chunk_hash.hpp"
-#include "bundle/file_io.hpp"
+#include "util/file_io.hpp"
 #include "modelswarm/bundle.hpp"
 
 namespace modelswarm {
 
 namespace {
 
-using bundle_io::Fd;
+using file_io::Fd;
 
 struct ChunkWork {
   uint32_t file = 0;
@@ -28,7 +28,7 @@ struct ChunkWork {
 
 Result<std::string> read_section(int fd, uint64_t offset, uint64_t size, const std::string& name) {
   std::string s(size, '\0');
-  MS_TRY(bundle_io::pread_full(fd, std::span<uint8_t>(reinterpret_cast<uint8_t*>(s.data()), s.size()),
+  MS_TRY(file_io::pread_full(fd, std::span<uint8_t>(reinterpret_cast<uint8_t*>(s.data()), s.size()),
                                offset, name));
   return s;
 }
@@ -92,11 +92,11 @@ BundleReader::~BundleReader() { Fd drop(fd_); }
 Result<BundleReader> BundleReader::open(const std::filesystem::path& path) {
   BundleReader r;
   r.name_ = path.string();
-  MS_ASSIGN_OR_RETURN(Fd fd, bundle_io::open_read(path));
-  MS_ASSIGN_OR_RETURN(uint64_t size, bundle_io::file_size(fd.get(), path));
+  MS_ASSIGN_OR_RETURN(Fd fd, file_io::open_read(path));
+  MS_ASSIGN_OR_RETURN(uint64_t size, file_io::file_size(fd.get(), path));
   std::array<uint8_t, kBundleHeaderBytes> raw{};
   if (size < kBundleHeaderBytes) return Error::format(r.name_ + ": too short to be a modelswarm bundle");
-  MS_TRY(bundle_io::pread_full(fd.get(), raw, 0, r.name_));
+  MS_TRY(file_io::pread_full(fd.get(), raw, 0, r.name_));
   MS_ASSIGN_OR_RETURN(r.header_, decode_bundle_header(raw, size, r.name_));
   const BundleHeader& h = r.header_;
   MS_ASSIGN_OR_RETURN(r.sections_.manifest, read_section(fd.get(), h.manifest_offset(), h.manifest_bytes, r.name_));
@@ -113,7 +113,7 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
   const int fd_view = fd_;
 
   std::vector<uint8_t> index(header_.entry_count * kBundleEntryBytes);
-  MS_TRY(bundle_io::pread_full(fd_view, index, header_.index_offset(), name_));
+  MS_TRY(file_io::pread_full(fd_view, index, header_.index_offset(), name_));
   std::vector<FrameEntry> entries;
   entries.reserve(header_.entry_count);
   for (uint64_t i = 0; i < header_.entry_count; ++i) {
@@ -131,11 +131,11 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
     std::error_code ec;
     std::filesystem::create_directories(p.parent_path(), ec);
     if (ec) return Error::io(p.parent_path().string() + ": cannot create directory: " + ec.message());
-    MS_ASSIGN_OR_RETURN(Fd out, bundle_io::create_exclusive(p));
+    MS_ASSIGN_OR_RETURN(Fd out, file_io::create_exclusive(p));
     // Sizing the file up front makes a file that is never completed obviously incomplete
     // to nobody but us (it lives in staging) and lets frames land in any order.
     if (::ftruncate(out.get(), static_cast<off_t>(f.size)) != 0)
-      return Error::io(p.string() + ": cannot size file: " + bundle_io::errno_text());
+      return Error::io(p.string() + ": cannot size file: " + file_io::errno_text());
     outs.push_back(std::move(out));
   }
 
@@ -153,7 +153,7 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
       data += entries[i].stored_bytes;
     }
   }
-  std::vector<bundle_io::OrderedChunkHash> hashes(work.size());
+  std::vector<file_io::OrderedChunkHash> hashes(work.size());
 
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> done_raw{0};
@@ -180,10 +180,10 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
       const BundleFile& file = layout.files[w.file];
       stored.resize(fe.stored_bytes);
       raw.resize(fe.raw_bytes);
-      MS_TRY(bundle_io::pread_full(fd_view, stored, frames[i].data_offset, name_));
+      MS_TRY(file_io::pread_full(fd_view, stored, frames[i].data_offset, name_));
       std::string where = name_ + ": frame " + std::to_string(i) + " (" + file.path + ")";
       MS_TRY(codec.decode(fe.encoding, stored, raw, where));
-      MS_TRY(bundle_io::pwrite_full(outs[w.file].get(), raw, fe.file_offset,
+      MS_TRY(file_io::pwrite_full(outs[w.file].get(), raw, fe.file_offset,
                                     (dest_dir / file.path).string()));
       bool last = i + 1 == w.end_entry;
       Sha256Digest digest{};
@@ -227,7 +227,7 @@ Result<BundleStats> BundleReader::extract(const BundleLayout& layout,
   auto t_sync = std::chrono::steady_clock::now();
   if (options.sync)
     for (size_t i = 0; i < outs.size(); ++i)
-      MS_TRY(bundle_io::sync_file(outs[i].get(), (dest_dir / layout.files[i].path).string()));
+      MS_TRY(file_io::sync_file(outs[i].get(), (dest_dir / layout.files[i].path).string()));
   stats.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
 
   stats.bytes_in = header_.total_bytes();

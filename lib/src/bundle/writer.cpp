@@ -11,14 +11,14 @@
 #include <thread>
 
 #include "bundle/chunk_hash.hpp"
-#include "bundle/file_io.hpp"
+#include "util/file_io.hpp"
 #include "modelswarm/bundle.hpp"
 
 namespace modelswarm {
 
 namespace {
 
-using bundle_io::Fd;
+using file_io::Fd;
 
 // One frame to produce: a slice of a chunk.
 struct FrameJob {
@@ -55,7 +55,7 @@ class ExportPipeline {
                            std::min(step, piece.size - off)});
         ++chunk;
       }
-    hashes_ = std::vector<bundle_io::OrderedChunkHash>(chunk);
+    hashes_ = std::vector<file_io::OrderedChunkHash>(chunk);
     results_.resize(jobs_.size());
     total_ = layout.total_bytes();
   }
@@ -109,7 +109,7 @@ class ExportPipeline {
     const BundleFile& file = layout_.files[job.file];
     const BundlePiece& piece = file.pieces[job.piece];
     raw.resize(job.size);
-    MS_TRY(bundle_io::pread_full(sources_[job.file].get(), raw, job.offset, names_[job.file]));
+    MS_TRY(file_io::pread_full(sources_[job.file].get(), raw, job.offset, names_[job.file]));
     FrameResult r;
     MS_ASSIGN_OR_RETURN(r.entry.encoding, codec.encode(raw, piece.float_width, options_.level, r.bytes));
     r.entry.file = job.file;
@@ -140,7 +140,7 @@ class ExportPipeline {
         if (error_) return *error_;
         r = std::move(results_[i]);
       }
-      MS_TRY(bundle_io::pwrite_full(out, r.bytes, offset, out_name));
+      MS_TRY(file_io::pwrite_full(out, r.bytes, offset, out_name));
       offset += r.bytes.size();
       stats.frames++;
       if (r.entry.encoding == FrameEncoding::raw) stats.raw_frames++;
@@ -164,7 +164,7 @@ class ExportPipeline {
   const std::vector<std::string>& names_;
   const BundleWriteOptions& options_;
   std::vector<FrameJob> jobs_;
-  std::vector<bundle_io::OrderedChunkHash> hashes_;
+  std::vector<file_io::OrderedChunkHash> hashes_;
   std::vector<FrameResult> results_;
   uint64_t total_ = 0;
   size_t window_ = 8;
@@ -207,8 +207,8 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
   for (const BundleFile& f : layout.files) {
     std::filesystem::path p = source_dir / f.path;
     names.push_back(p.string());
-    MS_ASSIGN_OR_RETURN(Fd fd, bundle_io::open_read(p));
-    MS_ASSIGN_OR_RETURN(uint64_t size, bundle_io::file_size(fd.get(), p));
+    MS_ASSIGN_OR_RETURN(Fd fd, file_io::open_read(p));
+    MS_ASSIGN_OR_RETURN(uint64_t size, file_io::file_size(fd.get(), p));
     if (size != f.size)
       return Error::content(p.string() + ": size " + std::to_string(size) +
                             " differs from the manifest's " + std::to_string(f.size));
@@ -219,7 +219,7 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
   tmp += ".part-" + std::to_string(::getpid());
   std::error_code ec;
   std::filesystem::remove(tmp, ec);
-  MS_ASSIGN_OR_RETURN(Fd fd, bundle_io::create_exclusive(tmp));
+  MS_ASSIGN_OR_RETURN(Fd fd, file_io::create_exclusive(tmp));
   std::string tmp_name = tmp.string();
   auto body = [&]() -> Result<BundleStats> {
     BundleHeader h;
@@ -229,9 +229,9 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
     auto as_bytes = [](const std::string& s) {
       return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
     };
-    MS_TRY(bundle_io::pwrite_full(fd.get(), as_bytes(sections.manifest), h.manifest_offset(), tmp_name));
-    MS_TRY(bundle_io::pwrite_full(fd.get(), as_bytes(sections.signature), h.signature_offset(), tmp_name));
-    MS_TRY(bundle_io::pwrite_full(fd.get(), as_bytes(sections.torrent), h.torrent_offset(), tmp_name));
+    MS_TRY(file_io::pwrite_full(fd.get(), as_bytes(sections.manifest), h.manifest_offset(), tmp_name));
+    MS_TRY(file_io::pwrite_full(fd.get(), as_bytes(sections.signature), h.signature_offset(), tmp_name));
+    MS_TRY(file_io::pwrite_full(fd.get(), as_bytes(sections.torrent), h.torrent_offset(), tmp_name));
 
     BundleStats stats;
     std::vector<FrameEntry> entries;
@@ -246,10 +246,10 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
       encode_frame_entry(entries[i],
                          std::span<uint8_t, kBundleEntryBytes>(index.data() + i * kBundleEntryBytes,
                                                               kBundleEntryBytes));
-    MS_TRY(bundle_io::pwrite_full(fd.get(), index, h.index_offset(), tmp_name));
+    MS_TRY(file_io::pwrite_full(fd.get(), index, h.index_offset(), tmp_name));
     auto header = encode_bundle_header(h);
-    MS_TRY(bundle_io::pwrite_full(fd.get(), header, 0, tmp_name));
-    MS_TRY(bundle_io::sync_file(fd.get(), tmp_name));
+    MS_TRY(file_io::pwrite_full(fd.get(), header, 0, tmp_name));
+    MS_TRY(file_io::sync_file(fd.get(), tmp_name));
     stats.bytes_in = layout.total_bytes();
     stats.bytes_out = h.total_bytes();
     return stats;
@@ -257,7 +257,7 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
   Result<BundleStats> r = body();
   fd = Fd();
   if (r.ok() && ::rename(tmp.c_str(), out.c_str()) != 0)
-    r = Error::io(out.string() + ": cannot rename into place: " + bundle_io::errno_text());
+    r = Error::io(out.string() + ": cannot rename into place: " + file_io::errno_text());
   if (!r.ok()) {
     std::filesystem::remove(tmp, ec);
     return r;

@@ -1,4 +1,4 @@
-#include "modelswarm/hasher.hpp"
+#include "crypto/hasher.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include <thread>
 #include <tuple>
 
-#include "modelswarm/merkle.hpp"
+#include "crypto/merkle.hpp"
 
 namespace modelswarm {
 

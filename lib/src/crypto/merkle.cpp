@@ -1,4 +1,4 @@
-#include "modelswarm/merkle.hpp"
+#include "crypto/merkle.hpp"
 
 #include <cstring>
 

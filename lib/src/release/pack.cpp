@@ -10,8 +10,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "modelswarm/hasher.hpp"
-#include "modelswarm/merkle.hpp"
+#include "crypto/hasher.hpp"
+#include "crypto/merkle.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/trust.hpp"

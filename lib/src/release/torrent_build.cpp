@@ -14,7 +14,7 @@
 #include <cstring>
 #include <map>
 
-#include "modelswarm/merkle.hpp"
+#include "crypto/merkle.hpp"
 
 namespace modelswarm::detail {
 

@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "modelswarm/hasher.hpp"
+#include "crypto/hasher.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/trust.hpp"

@@ -1,12 +1,11 @@
 // Registry operations beyond add/list: register a release directory found on disk (pack,
 // verify), look entries up by what a user types, forget them.
-#include <libtorrent/torrent_info.hpp>
-
 #include <algorithm>
 
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/registry.hpp"
+#include "modelswarm/release.hpp"
 
 namespace modelswarm {
 
@@ -22,14 +21,8 @@ bool is_hex(std::string_view s) {
 Result<std::string> release_id(const fs::path& dir) {
   fs::path torrent = dir / std::string(kTorrentPath);
   std::error_code ec;
-  if (fs::is_regular_file(torrent, ec)) {
-    lt::error_code lec;
-    lt::torrent_info ti(torrent.string(), lec);
-    if (!lec && ti.info_hashes().has_v2()) {
-      auto h = ti.info_hashes().v2;
-      return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.data()), h.size()));
-    }
-  }
+  if (fs::is_regular_file(torrent, ec))
+    if (auto t = read_release_torrent(torrent); t.ok() && !t->info_hash_v2.empty()) return t->info_hash_v2;
   MS_ASSIGN_OR_RETURN(std::string bytes, read_small_file(dir / std::string(kManifestPath), kMaxManifestBytes));
   return to_hex(sha256(bytes));
 }

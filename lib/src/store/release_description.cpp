@@ -1,8 +1,7 @@
 // Loading a release's manifest (and its torrent's piece size) without checking the signature.
-#include <libtorrent/torrent_info.hpp>
-
 #include "modelswarm/diff.hpp"
 #include "modelswarm/paths.hpp"
+#include "modelswarm/release.hpp"
 
 namespace modelswarm {
 
@@ -15,10 +14,8 @@ namespace {
 uint64_t torrent_piece_size(const fs::path& torrent) {
   std::error_code ec;
   if (!fs::is_regular_file(torrent, ec)) return 0;
-  lt::error_code lec;
-  lt::torrent_info ti(torrent.string(), lec);
-  if (lec) return 0;
-  return static_cast<uint64_t>(ti.piece_length());
+  auto t = read_release_torrent(torrent);
+  return t.ok() ? t->piece_size : 0;
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <map>
 #include <optional>
 
-#include "bundle/file_io.hpp"
+#include "util/file_io.hpp"
 #include "modelswarm/sha256.hpp"
 
 namespace modelswarm::swarm {
@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 struct ChunkWatch::FileState {
   fs::path path;
   std::int64_t torrent_offset = 0;  // where the file starts in the torrent's byte space
-  std::optional<bundle_io::Fd> fd;  // opened on first use
+  std::optional<file_io::Fd> fd;  // opened on first use
   bool unreadable = false;
 };
 
@@ -160,7 +160,7 @@ void ChunkWatch::advance(ChunkState& c) {
     std::uint64_t n = std::min<std::uint64_t>(c.size - c.hashed,
                                               static_cast<std::uint64_t>((static_cast<std::int64_t>(piece) + 1) * piece_length_ - at));
     if (!f.fd && !f.unreadable) {
-      auto fd = bundle_io::open_read(f.path);
+      auto fd = file_io::open_read(f.path);
       if (fd.ok()) f.fd = std::move(*fd);
       else f.unreadable = true;
     }
@@ -169,7 +169,7 @@ void ChunkWatch::advance(ChunkState& c) {
     for (std::uint64_t done = 0; ok && done < n;) {
       std::uint64_t len = std::min<std::uint64_t>(n - done, buf.size());
       std::span<std::uint8_t> out(buf.data(), static_cast<size_t>(len));
-      ok = bundle_io::pread_full(f.fd->get(), out, c.offset + c.hashed + done, f.path.string()).ok();
+      ok = file_io::pread_full(f.fd->get(), out, c.offset + c.hashed + done, f.path.string()).ok();
       if (ok) c.hasher.update(out);
       done += len;
     }

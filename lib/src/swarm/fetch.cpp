@@ -757,7 +757,7 @@ Status check_fetch_options(const FetchOptions& o) {
 Result<FetchResult> fetch(Session& session, const FetchOptions& options,
                           const std::atomic<bool>& stop) {
   MS_TRY(check_fetch_options(options));
-  Fetch f(session.impl(), options, stop);
+  Fetch f(SessionAccess::of(session), options, stop);
   return f.run();
 }
 

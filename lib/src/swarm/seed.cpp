@@ -143,7 +143,7 @@ Status check_seed_options(const SeedOptions& o) {
 }
 
 Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& stop) {
-  Session::Impl& s = session.impl();
+  Session::Impl& s = SessionAccess::of(session);
   MS_TRY(check_seed_options(o));
   std::map<lt::torrent_handle, Seeded> seeded;
   for (const fs::path& dir : o.release_dirs) {

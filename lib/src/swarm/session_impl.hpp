@@ -44,6 +44,10 @@ struct Session::Impl {
   std::set<std::filesystem::path> web_seed_cas;  // already added
 };
 
+struct SessionAccess {
+  static Session::Impl& of(Session& s) { return *s.impl_; }
+};
+
 // Per-remote-peer byte totals, summed over connections (a reconnection starts at zero again).
 class PeerTally {
  public:

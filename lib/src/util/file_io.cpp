@@ -1,4 +1,4 @@
-#include "bundle/file_io.hpp"
+#include "util/file_io.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace modelswarm::bundle_io {
+namespace modelswarm::file_io {
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
@@ -85,4 +85,4 @@ Status sync_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-}  // namespace modelswarm::bundle_io
+}  // namespace modelswarm::file_io

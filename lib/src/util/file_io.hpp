@@ -1,4 +1,4 @@
-// POSIX file helpers for the bundle module: an owning descriptor and full-length positional
+// POSIX file helpers every module uses: an owning descriptor and full-length positional
 // reads/writes, so that worker threads share one descriptor without a shared file offset.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include "modelswarm/error.hpp"
 
-namespace modelswarm::bundle_io {
+namespace modelswarm::file_io {
 
 class Fd {
  public:
@@ -46,4 +46,4 @@ Status sync_dir(const std::filesystem::path& dir);
 
 std::string errno_text();
 
-}  // namespace modelswarm::bundle_io
+}  // namespace modelswarm::file_io
