@@ -45,12 +45,12 @@ for _ in $(seq 1 100); do grep -q '"listening"' "$work/seed.out" && break; sleep
 port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p;s/.*"port":\([0-9]*\).*"event":"listening".*/\1/p' "$work/seed.out" | head -n 1)
 [ -n "$port" ] || { echo "bench_reuse: seeder did not start" >&2; cat "$work/seed.err" >&2; exit 1; }
 
-# run_fetch OUT_DIR [extra flags]: prints "downloaded reused seconds"
+# run_fetch OUT_DIR SOURCE [extra flags]: prints "downloaded reused seconds"
 run_fetch() {
-  local out=$1; shift
+  local out=$1 source=$2; shift 2
   local t0 t1
   t0=$(date +%s.%N)
-  "$cli" fetch "$work/pub2/tinyllama/.modelswarm/release.torrent" --trust "$pub" -o "$out" --json \
+  "$cli" fetch "$source" --trust "$pub" -o "$out" --json \
     --profile lan --listen 127.0.0.1:0 --no-lsd --no-dht --peer "127.0.0.1:$port" "$@" >"$out.json" 2>"$out.err"
   t1=$(date +%s.%N)
   local done_line
@@ -62,11 +62,17 @@ run_fetch() {
 }
 
 "$cli" verify "$work/pub1/tinyllama" --trust "$pub" -q >/dev/null   # registers v1
-read -r base_dl base_ru base_s < <(run_fetch "$work/out-baseline" --no-reuse)
+torrent=$work/pub2/tinyllama/.modelswarm/release.torrent
+read -r base_dl base_ru base_s < <(run_fetch "$work/out-baseline" "$torrent" --no-reuse)
 # The baseline registered its copy of v2: drop it, or the next fetch would take everything from it.
 "$cli" forget "$work/out-baseline/tinyllama" -q >/dev/null
-read -r dl ru s < <(run_fetch "$work/out-reuse")
+read -r dl ru s < <(run_fetch "$work/out-reuse" "$torrent")
 "$cli" verify "$work/out-reuse/tinyllama" --trust "$pub" -q >/dev/null || { echo "bench_reuse: v2 does not verify" >&2; exit 1; }
+# From a magnet link the piece layers arrive only after the reused chunks are on disk: libtorrent
+# must then hash them at once, not after a peer timeout (this used to take over 40 s).
+"$cli" forget "$work/out-reuse/tinyllama" -q >/dev/null
+ih=$(sed -n 's/.*"event":"added".*"info_hash":"\([0-9a-f]*\)".*/\1/p;s/.*"info_hash":"\([0-9a-f]*\)".*"event":"added".*/\1/p' "$work/seed.out" | head -n 1)
+read -r mdl mru ms < <(run_fetch "$work/out-magnet" "magnet:?xt=urn:btmh:1220$ih&dn=tinyllama")
 
 pct() { echo "scale=3; 100 * $1 / $2" | bc -l; }
 printf 'model: TinyLlama-shaped Q4_0 GGUF, %d bytes, piece size %d\n' "$model_bytes" "$piece"
@@ -74,5 +80,6 @@ printf 'diff predicts (whole pieces):       %12d bytes (%s%%)\n' "$predicted" "$
 printf 'baseline fetch (--no-reuse):        %12d bytes downloaded in %.2f s\n' "$base_dl" "$base_s"
 printf 'fetch with v1 registered:           %12d bytes downloaded (%s%% of the model), %d reused, in %.2f s\n' \
   "$dl" "$(pct "$dl" "$model_bytes")" "$ru" "$s"
+printf 'same, from a magnet link:           %12d bytes downloaded, %d reused, in %.2f s\n' "$mdl" "$mru" "$ms"
 printf 'ratio downloaded reuse/baseline:    %s\n' "$(echo "scale=4; $dl / $base_dl" | bc -l)"
 printf 'ratio time reuse/baseline:          %s\n' "$(echo "scale=3; $s / $base_s" | bc -l)"

@@ -27,7 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Build type and sanitizer choice come from the caller so CI can build both variants.
+# Build type, sanitizer and targets (BUILD_TARGETS, default all) come from the caller so CI can
+# build each variant with what it runs.
 build_dir=${BUILD_DIR:-$here/build}
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} ${CMAKE_EXTRA:-} >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" -j"$(nproc)" "${targets[@]}"

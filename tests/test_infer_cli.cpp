@@ -234,8 +234,9 @@ TEST_CASE("bench reports speeds and shares of the measured limits") {
     CAPTURE(basis);
     CHECK(j["prefill_tokens_per_s"][basis].get<double>() > 0);
     CHECK(j["decode_tokens_per_s"][basis].get<double>() > 0);
-    CHECK(j["memory_read_bytes_per_s"][basis].get<double>() > 1e8);
-    CHECK(j["peak_int8_ops_per_s"][basis].get<double>() > 1e8);
+    // Positive, not fast: speed floors belong to scripts/bench_kernels.sh, not to CI.
+    CHECK(j["memory_read_bytes_per_s"][basis].get<double>() > 0);
+    CHECK(j["peak_int8_ops_per_s"][basis].get<double>() > 0);
     double limit = j["memory_read_bytes_per_s"][basis].get<double>() / j["weight_bytes_per_token"].get<double>();
     CHECK(j["decode_bandwidth_share"][basis].get<double>() ==
           doctest::Approx(j["decode_tokens_per_s"][basis].get<double>() / limit).epsilon(1e-6));

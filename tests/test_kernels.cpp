@@ -343,15 +343,21 @@ TEST_CASE("thread pool: chunks run on every thread at the same time") {
 TEST_CASE("microbenchmarks report positive, finite figures for every ISA") {
   IsaGuard guard;
   ThreadPool pool(2);
+  // Only that the figures are figures: how fast this machine is belongs to the benchmarks
+  // (scripts/bench_kernels.sh prints them), not to a pass/fail on a shared CI host.
   auto bw = measure_memory_bandwidth(pool, size_t(8) << 20, 0.01);
   REQUIRE(bw.ok());
-  CHECK(bw->wall > 1e8);  // any machine streams more than 100 MB/s
+  CHECK(std::isfinite(bw->wall));
+  CHECK(bw->wall > 0);
+  // Per-thread CPU time never exceeds wall time, so the per-CPU-second rate cannot be far below
+  // the wall rate, however loaded the machine.
   CHECK(bw->cpu >= bw->wall * 0.5);
   for (KernelIsa isa : isas()) {
     REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
     auto peak = measure_peak_int8_ops(pool, isa, 0.01);
     REQUIRE(peak.ok());
-    CHECK(peak->wall > 1e8);
+    CHECK(std::isfinite(peak->wall));
+    CHECK(peak->wall > 0);
     KernelBenchOptions o;
     o.rows = 64, o.cols = 512, o.prefill_tokens = 5, o.seconds = 0.01, o.memory_bytes = 8 << 20;
     auto r = run_kernel_bench(o, pool);

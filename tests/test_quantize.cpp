@@ -226,6 +226,15 @@ TEST_CASE("refusals: clear errors, exit codes, nothing left behind") {
     CHECK(r.exit_code == 7);
     CHECK(r.err.find("mlp.gate_proj.weight") != std::string::npos);
   }
+  SUBCASE("a member of the wrong JSON type (found by fuzz_hf_config: it used to throw)") {
+    std::string cfg = mstest::read_file((d / "hf" / "config.json").string());
+    auto j = nlohmann::json::parse(cfg);
+    j["tie_word_embeddings"] = "yes";
+    mstest::write_file((d / "hf" / "config.json").string(), j.dump());
+    auto r = quantize(d / "hf", out, "Q4_0");
+    CHECK(r.exit_code == 7);
+    CHECK(r.err.find("\"tie_word_embeddings\" is not true or false") != std::string::npos);
+  }
   SUBCASE("not a checkpoint") {
     auto r = quantize(d / "nothing", out, "Q4_0");
     CHECK(r.exit_code != 0);

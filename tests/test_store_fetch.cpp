@@ -152,15 +152,17 @@ TEST_CASE("reuse works from a bare magnet link too, and --no-reuse downloads eve
   Peer seeder = start_seed({v2.dir}, tmp / "seed", {"--trust", storetest::public_key()});
   const int64_t model = static_cast<int64_t>(v2.manifest.files[0].size);
 
+  // How promptly libtorrent gets the hashes of the rechecked pieces (not after a peer timeout)
+  // is timed by scripts/bench_reuse.sh ("from a magnet link"); here only the bound of run_cli.
   auto t0 = std::chrono::steady_clock::now();
   auto res = mstest::run_cli(fetch_args(v2.magnet, storetest::public_key(), tmp / "out", {"--peer", peer_arg(seeder.port)}), 240s);
-  // libtorrent must get the hashes of the rechecked pieces promptly, not after a peer timeout.
-  CHECK(std::chrono::steady_clock::now() - t0 < 40s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   INFO(res.err);
   REQUIRE(res.exit_code == 0);
   auto done = events(res.out, "done");
   REQUIRE(done.size() == 1);
-  MESSAGE("magnet: reused " << done[0]["reused"] << ", downloaded " << done[0]["downloaded"]);
+  MESSAGE("magnet: reused " << done[0]["reused"] << ", downloaded " << done[0]["downloaded"] << " in "
+                            << seconds << " s");
   CHECK(done[0]["reused"].get<int64_t>() > model * 9 / 10);
   CHECK(done[0]["downloaded"].get<int64_t>() * 50 <= model);
 

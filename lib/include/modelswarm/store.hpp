@@ -41,7 +41,9 @@ struct ReuseOptions {
   std::function<bool(size_t file, const Chunk& chunk)> already_present;
   // Try FICLONERANGE for block-aligned ranges (shares extents, no data written).
   bool reflink = true;
-  std::function<void(uint64_t done, uint64_t total)> progress;  // bytes of candidate chunks
+  // Bytes of candidate chunks done so far: called from the worker threads, but one call at a
+  // time and with `done` increasing.
+  std::function<void(uint64_t done, uint64_t total)> progress;
   const std::atomic<bool>* cancel = nullptr;
 };
 

@@ -46,11 +46,29 @@ Result<std::string> read_small_file(const fs::path& path, uint64_t max_bytes) {
   return text;
 }
 
+Result<json> parse_json_object(std::string_view text, const std::string& what) {
+  MS_ASSIGN_OR_RETURN(json j, format::parse_untrusted_json(text, what, 64));
+  if (!j.is_object()) return Error::format(what + ": not a JSON object");
+  return j;
+}
+
 Result<json> read_json_object(const fs::path& path, uint64_t max_bytes) {
   MS_ASSIGN_OR_RETURN(std::string text, read_small_file(path, max_bytes));
-  MS_ASSIGN_OR_RETURN(json j, format::parse_untrusted_json(text, path.string(), 64));
-  if (!j.is_object()) return Error::format(path.string() + ": not a JSON object");
-  return j;
+  return parse_json_object(text, path.string());
+}
+
+Result<bool> optional_bool(const json& j, const char* key, bool fallback, const std::string& src) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return Error::format(src + ": \"" + key + "\" is not true or false");
+  return it->get<bool>();
+}
+
+Result<std::string> optional_string(const json& j, const char* key, const std::string& src) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return Error::format(src + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
 }
 
 namespace {
@@ -142,9 +160,12 @@ Status read_rope_scaling(const json& j, HfConfig& c, const std::string& src) {
 
 Result<HfConfig> read_hf_config(const fs::path& dir) {
   const fs::path path = dir / "config.json";
-  const std::string src = path.string();
   MS_ASSIGN_OR_RETURN(json j, read_json_object(path, 16u << 20));
-  std::string model_type = j.value("model_type", std::string());
+  return parse_hf_config(j, path.string());
+}
+
+Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
+  MS_ASSIGN_OR_RETURN(std::string model_type, optional_string(j, "model_type", src));
   std::string class_name;
   if (auto a = j.find("architectures"); a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
     class_name = (*a)[0].get<std::string>();
@@ -179,12 +200,13 @@ Result<HfConfig> read_hf_config(const fs::path& dir) {
   if (hd != c.head_dim || c.head_dim % 2 != 0)
     return Error::unsupported(src + ": head_dim " + std::to_string(hd) +
                               " is not supported (must be hidden_size / num_attention_heads, even)");
-  for (const char* k : {"attention_bias", "mlp_bias"})
-    if (c.arch == "llama" && j.value(k, false))
-      return Error::unsupported(src + ": \"" + k + "\" is not supported for llama");
+  for (const char* k : {"attention_bias", "mlp_bias"}) {
+    MS_ASSIGN_OR_RETURN(bool bias, optional_bool(j, k, false, src));
+    if (c.arch == "llama" && bias) return Error::unsupported(src + ": \"" + k + "\" is not supported for llama");
+  }
   if (auto it = j.find("hidden_act"); it != j.end() && it->is_string() && it->get<std::string>() != "silu")
     return Error::unsupported(src + ": hidden_act \"" + it->get<std::string>() + "\" is not supported (silu)");
-  c.tie_embeddings = j.value("tie_word_embeddings", false);
+  MS_ASSIGN_OR_RETURN(c.tie_embeddings, optional_bool(j, "tie_word_embeddings", false, src));
   MS_TRY(read_rope_scaling(j, c, src));
   c.bos = r.token_id("bos_token_id");
   c.eos = r.token_id("eos_token_id");

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelswarm/error.hpp"
@@ -29,10 +30,26 @@ struct HfConfig {
 
 // Reads a whole small file (at most `max_bytes`) as text.
 Result<std::string> read_small_file(const std::filesystem::path& path, uint64_t max_bytes);
-// parse_untrusted_json of a whole file, which must hold a JSON object.
+// parse_untrusted_json of `text`, which must hold a JSON object; `what` names it in errors.
+Result<nlohmann::json> parse_json_object(std::string_view text, const std::string& what);
+// parse_json_object of a whole file.
 Result<nlohmann::json> read_json_object(const std::filesystem::path& path, uint64_t max_bytes);
+// Optional members of an object: the fallback when absent or null, a format error naming `src`
+// and `key` when of another type (where nlohmann's value() would throw).
+Result<bool> optional_bool(const nlohmann::json& j, const char* key, bool fallback, const std::string& src);
+Result<std::string> optional_string(const nlohmann::json& j, const char* key, const std::string& src);
 
+// dir/config.json, through parse_hf_config.
 Result<HfConfig> read_hf_config(const std::filesystem::path& dir);
+// config.json's object; `src` names the file in errors. Separate from the file so that the
+// fuzzer (tests/fuzz/fuzz_hf_config.cpp) reaches it without a directory.
+Result<HfConfig> parse_hf_config(const nlohmann::json& j, const std::string& src);
+
+// hf_tokenizer_metadata (hf_checkpoint.hpp) on the parsed files: tokenizer.json, and
+// tokenizer_config.json and config.json (empty objects when absent). `src` names tokenizer.json.
+Result<Metadata> tokenizer_metadata_from_json(const nlohmann::json& tokenizer,
+                                              const nlohmann::json& tokenizer_config,
+                                              const nlohmann::json& config, const std::string& src);
 // {arch}.* keys, in llama.cpp's converter order.
 void add_hparams(Metadata& md, const HfConfig& c);
 

@@ -102,7 +102,8 @@ Status classify(const json& j, const json& model, Converted& c, const std::strin
     }
   }
   if (metaspace && !byte_level && split.empty()) {
-    if (!model.value("byte_fallback", false))
+    MS_ASSIGN_OR_RETURN(bool byte_fallback, convert::optional_bool(model, "byte_fallback", false, src));
+    if (!byte_fallback)
       return Error::unsupported(src + ": a Metaspace BPE tokenizer without byte_fallback is not supported");
     c.model = "llama";
     c.add_space_prefix = prepend;
@@ -146,7 +147,8 @@ Status read_vocab(const json& j, const json& model, Converted& c, const std::str
         return Error::format(src + ": malformed entry in added_tokens");
       int64_t id = a["id"].get<int64_t>();
       if (id < 0 || id >= kMaxVocab) return Error::format(src + ": added token with an invalid id");
-      const int32_t type = a.value("special", false) ? kControl : kUserDefined;
+      MS_ASSIGN_OR_RETURN(bool special, convert::optional_bool(a, "special", false, src));
+      const int32_t type = special ? kControl : kUserDefined;
       auto& slot = by_id[id];
       if (!slot.first.empty() && slot.first != a["content"].get<std::string>())
         return Error::format(src + ": added token " + std::to_string(id) + " clashes with the vocabulary");
@@ -234,6 +236,11 @@ Result<Metadata> hf_tokenizer_metadata(const fs::path& dir) {
   if (fs::is_regular_file(dir / "config.json", ec)) {
     MS_ASSIGN_OR_RETURN(cfg, read_json_object(dir / "config.json", 16u << 20));
   }
+  return convert::tokenizer_metadata_from_json(j, tc, cfg, src);
+}
+
+Result<Metadata> convert::tokenizer_metadata_from_json(const json& j, const json& tc, const json& cfg,
+                                                       const std::string& src) {
   auto mit = j.find("model");
   if (mit == j.end() || !mit->is_object()) return Error::format(src + ": \"model\" is missing");
   const json& model = *mit;

@@ -164,7 +164,8 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_
 
   std::atomic<bool> reflink_ok{o.reflink};
   std::atomic<size_t> next{0};
-  std::atomic<uint64_t> done{0};
+  uint64_t done = 0;  // guarded by progress_mu
+  std::mutex progress_mu;
   std::vector<JobResult> results(jobs.size());
   std::mutex mu;  // warnings, first error
   std::optional<Error> error;
@@ -214,8 +215,10 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_
              (out->kind == CopyOutcome::Kind::short_source ? " cannot be read" : " does not match its SHA-256") +
              "; not reused");
       }
-      uint64_t d = done.fetch_add(job.chunk->size) + job.chunk->size;
-      if (o.progress) o.progress(d, total);
+      // One call at a time and in order, so that the callback need not be thread-safe.
+      std::lock_guard<std::mutex> lock(progress_mu);
+      done += job.chunk->size;
+      if (o.progress) o.progress(done, total);
     }
   };
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
