@@ -2,7 +2,7 @@
 // is little-endian. Nothing read from a bundle is trusted: the header and every index entry are
 // bounded here, and their meaning is checked against the signed manifest by the importer.
 //
-//   offset 0   header, kHeaderBytes:
+//   offset 0   header, kBundleHeaderBytes:
 //                0  magic "MSWBUNDL"
 //                8  u32 version (kBundleVersion)      12  u32 flags (must be 0)
 //               16  u64 manifest bytes                24  u64 signature bytes
@@ -10,7 +10,7 @@
 //               48  u64 index entry count             56  u64 reserved (must be 0)
 //   then       manifest.json verbatim, manifest.json.minisig verbatim, release.torrent verbatim
 //   then       frame data: one frame per entry, back to back, in index order
-//   then       index: entry count x kEntryBytes:
+//   then       index: entry count x kBundleEntryBytes:
 //                0  u32 file number (order of the manifest's files[])
 //                4  u32 chunk number in that file's chunks[], or kNoChunk for bytes no chunk covers
 //                8  u8 encoding (FrameEncoding)   9..15 reserved (must be 0)
