@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/ggml_type.hpp"
 #include "modelswarm/metadata.hpp"
 
 namespace modelswarm::convert {
@@ -33,6 +34,11 @@ Result<std::string> read_small_file(const std::filesystem::path& path, uint64_t 
 Result<nlohmann::json> read_json_object(const std::filesystem::path& path, uint64_t max_bytes);
 
 Result<HfConfig> read_hf_config(const std::filesystem::path& dir);
+
+// True for the dtypes the converter reads source tensors in: element types (no blocks) that
+// dequantize_row turns into floats (F32, F16, BF16).
+bool hf_source_type(GgmlType type);
+
 // {arch}.* keys, in llama.cpp's converter order.
 void add_hparams(Metadata& md, const HfConfig& c);
 
