@@ -15,7 +15,7 @@ class QuantizeCommand : public Command {
   void configure(CLI::App& app) override {
     app.add_option("src", src_, "HF checkpoint directory (config.json, *.safetensors, tokenizer.json)")->required();
     app.add_option("-o,--output", out_, "GGUF file to write")->required();
-    app.add_option("--type", type_, "Q4_0, Q4_K, Q8_0, F16, BF16 or F32")->capture_default_str();
+    app.add_option("--type", type_, quantize_type_names())->capture_default_str();
     app.add_option("--name", name_, "general.name (default: the directory's name)");
     app.add_option("-t,--threads", threads_, "Threads (default: all cores)");
   }
@@ -23,7 +23,8 @@ class QuantizeCommand : public Command {
   int run(const Globals& g) override {
     auto type = ggml_type_from_name(type_);
     if (!type || !quantize_type_supported(*type))
-      return report_error(g, Error::invalid_argument("--type: '" + type_ + "' is not one of Q4_0 Q4_K Q8_0 F16 BF16 F32"));
+      return report_error(g, Error::invalid_argument("--type: '" + type_ + "' is not one of " +
+                                                     quantize_type_names(" ")));
     auto ck = open_hf_checkpoint(src_);
     if (!ck.ok()) return report_error(g, ck.error());
     install_interrupt_handler();

@@ -6,8 +6,11 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 
 using namespace modelswarm;
@@ -52,6 +55,39 @@ TEST_CASE("block sizes agree with the GGML type table") {
   CHECK(ggml_type_traits(uint32_t(GgmlType::Q4_K))->block_bytes == sizeof(BlockQ4_K));
   CHECK(ggml_type_traits(uint32_t(GgmlType::Q6_K))->block_bytes == sizeof(BlockQ6_K));
   CHECK(ggml_type_traits(uint32_t(GgmlType::Q8_K))->block_bytes == sizeof(BlockQ8_K));
+}
+
+TEST_CASE("the type table: ids in order, names, and flags that match the functions") {
+  bool first = true;
+  uint32_t last = 0;
+  std::vector<std::string_view> engine;
+  for (const GgmlTypeTraits& t : ggml_types()) {
+    INFO(t.name);
+    CHECK((first || uint32_t(t.type) > last));
+    first = false;
+    last = uint32_t(t.type);
+    CHECK(ggml_type_from_name(t.name) == t.type);
+    CHECK(ggml_type_traits(uint32_t(t.type))->name == t.name);
+    CHECK(ggml_type_name(t.type) == t.name);
+    CHECK(matmul_supported(t.type) == t.engine);
+    if (t.quantize) CHECK(t.engine);
+    if (t.engine) {
+      engine.push_back(t.name);
+      CHECK(quant_supported(t.type));
+      CHECK(quant_supported(t.dot_type));
+    }
+    if (quant_supported(t.type)) {  // every row conversion works on a row of two blocks
+      const auto x = gaussian(2 * t.block_elements, 5);
+      CHECK(relative_rmse(x, round_trip(t.type, x)) < 0.2);
+    }
+  }
+  const std::vector<std::string_view> runs = {"F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "BF16"};
+  CHECK(engine == runs);
+  CHECK(ggml_type_name(GgmlType(4)) == "4");
+  CHECK(ggml_type_names([](const GgmlTypeTraits& t) { return t.quantize; }) ==
+        "F32, F16, Q4_0, Q8_0, Q4_K, BF16");
+  CHECK(!ggml_type_traits(4));
+  CHECK(!ggml_type_traits(kGgmlTypeIdLimit));
 }
 
 TEST_CASE("fp16: every half survives a round trip through float") {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "modelswarm/gguf_writer.hpp"
+#include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/safetensors_writer.hpp"
 #include "test_model/hf_files.hpp"
@@ -31,6 +32,11 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint64_t kChunkElements = 1 << 22;  // rows generated per write, ~16 MB of floats
+
+// The weight types a model may use: those the engine runs.
+std::string engine_type_names() {
+  return ggml_type_names([](const GgmlTypeTraits& t) { return t.engine; }, " ");
+}
 
 // Runs fn(begin, end) over [0, n) split across `threads`.
 template <class Fn>
@@ -205,13 +211,13 @@ std::string check(Options& o, GgmlType& wtype, GgmlType& otype) {
   if (o.vocab < 300) return "--vocab must be at least 300";
   auto parse_type = [](const std::string& s, GgmlType& out) {
     auto t = ggml_type_from_name(s);
-    if (!t || !quant_supported(*t) || *t == GgmlType::Q8_K) return false;
+    if (!t || !matmul_supported(*t)) return false;
     out = *t;
     return true;
   };
-  if (!parse_type(o.type, wtype)) return "--type must be one of F32 F16 BF16 Q8_0 Q4_0 Q4_K Q6_K";
+  if (!parse_type(o.type, wtype)) return "--type must be one of " + engine_type_names();
   if (!parse_type(o.output_type, otype))
-    return "--output-type must be one of F32 F16 BF16 Q8_0 Q4_0 Q4_K Q6_K";
+    return "--output-type must be one of " + engine_type_names();
   auto block = [](GgmlType t) { return ggml_type_traits(static_cast<uint32_t>(t))->block_elements; };
   if (o.dim % block(wtype) || o.ffn % block(wtype) || o.dim % block(otype))
     return "--dim and --ffn must be multiples of the block size of --type/--output-type (" +
@@ -238,7 +244,7 @@ int main(int argc, char** argv) {
   app.add_option("--ffn", o.ffn, "Feed-forward length; default 3 x dim");
   app.add_option("--vocab", o.vocab, "Vocabulary size (>= 300)");
   app.add_option("--context", o.context, "Context length");
-  app.add_option("--type", o.type, "GGUF type of the weight matrices: F32 F16 BF16 Q8_0 Q4_0 Q4_K Q6_K");
+  app.add_option("--type", o.type, "GGUF type of the weight matrices: " + engine_type_names());
   app.add_option("--output-type", o.output_type, "GGUF type of output.weight (default --type; Q6_K like real Q4_0 files)");
   app.add_flag("--tied", o.tied, "Tie output to the token embeddings (no output.weight)");
   app.add_option("--tokenizer", o.tokenizer, "llama (SentencePiece, scores, byte tokens) | gpt2 (byte-level BPE, merges)");

@@ -95,11 +95,11 @@ Result<HfCheckpoint> open_hf_checkpoint(const std::filesystem::path& dir, bool r
 // naming the file and what was found.
 Result<Metadata> hf_tokenizer_metadata(const std::filesystem::path& dir);
 
-// The GGUF type a tensor gets when the file's type is `ftype` (F32, F16, Q8_0, Q4_0, Q4_K), as
-// llama.cpp's quantizer chooses by default: vectors stay F32; for Q4_0/Q4_K the output matrix
-// (or token_embd when the output is tied to it) is Q6_K; a K-quant whose row length is not a
-// multiple of 256 falls back to Q4_0 (Q6_K to Q8_0), and a 32-block type whose row length is
-// not a multiple of 32 to F16.
+// The GGUF type a tensor gets when the file's type is `ftype` (a quantize_type_supported() one),
+// as llama.cpp's quantizer chooses by default, from the type table: vectors stay F32; the output
+// matrix (or token_embd when the output is tied to it) is ftype's output_type (Q6_K for
+// Q4_0/Q4_K); a matrix whose row length is not a whole number of blocks falls back (K-quants to
+// Q4_0, Q6_K to Q8_0, 32-element blocks to F16).
 GgmlType hf_tensor_type(const HfTensor& t, GgmlType ftype, bool has_output);
 
 // Source data of an opened checkpoint, memory-mapped read-only. Converts row ranges to any type
@@ -128,7 +128,8 @@ class HfTensorReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// llama_ftype number of a file whose bulk weights are `ftype` (general.file_type).
+// llama_ftype number of a file whose bulk weights are `ftype` (general.file_type; the type
+// table's file_type).
 uint32_t llama_file_type_of(GgmlType ftype);
 
 }  // namespace modelswarm

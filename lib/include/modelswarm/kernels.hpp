@@ -50,7 +50,8 @@ struct MatrixView {
   size_t row_bytes = 0;  // distance between rows; ggml_row_bytes(type, cols) for dense tensors
 };
 
-// Weight types matvec / matmul accept: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K.
+// Weight types matvec / matmul accept, the type table's `engine` ones: F32, F16, BF16, Q8_0,
+// Q4_0, Q4_K, Q6_K.
 bool matmul_supported(GgmlType type);
 
 // y[r] = Σ_i W[r][i]·x[i] for r < w.rows; x has w.cols floats, y has w.rows.

@@ -51,7 +51,8 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];
 };
 
-// Must equal the block_bytes of ggml_type_traits() (ggml_type.cpp); tests check that too.
+// Must equal the block_bytes of the type table (ggml_type_traits()); the kernels' half of the
+// table checks that at compile time too.
 static_assert(sizeof(BlockQ4_0) == 18 && alignof(BlockQ4_0) == 2);
 static_assert(sizeof(BlockQ8_0) == 34 && alignof(BlockQ8_0) == 2);
 static_assert(sizeof(BlockQ4_K) == 144);
@@ -107,8 +108,9 @@ inline uint16_t fp32_to_bf16(float f) {
 
 // ---- rows ---------------------------------------------------------------------------------
 
-// True for the types quantize_row / dequantize_row handle: F32, F16, BF16, Q8_0, Q4_0, Q4_K,
-// Q6_K, and Q8_K (the activation format of K-quant dot products).
+// True for the types quantize_row / dequantize_row handle, those with row conversions in the type
+// table: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and Q8_K (the activation format of K-quant dot
+// products).
 bool quant_supported(GgmlType type);
 
 // Quantizes n floats into `dst` (ggml_row_bytes(type, n) bytes). K-quants use a weighted

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "modelswarm/error.hpp"
 #include "modelswarm/ggml_type.hpp"
@@ -15,7 +16,7 @@
 namespace modelswarm {
 
 struct QuantizeOptions {
-  // File type: Q4_0, Q4_K, Q8_0, F16, BF16 or F32; per-tensor types follow hf_tensor_type().
+  // File type: one that quantize_type_supported(); per-tensor types follow hf_tensor_type().
   GgmlType type = GgmlType::Q4_0;
   unsigned threads = 0;  // 0: all cores
   std::string name;      // general.name; empty: the checkpoint directory's name
@@ -29,8 +30,10 @@ struct QuantizeStats {
   uint64_t tensors = 0;
 };
 
-// True for the file types quantize accepts.
+// True for the file types quantize accepts (the type table's `quantize` flag).
 bool quantize_type_supported(GgmlType type);
+// Their names, in id order, joined by `sep`.
+std::string quantize_type_names(std::string_view sep = ", ");
 
 // Writes `out` (atomically: a temporary name renamed into place on success). Errors: those of
 // HfTensorReader::open and the writer (io), invalid_argument (type), interrupted (progress

@@ -49,10 +49,11 @@ struct Builder {
       return {};
     }
     const TensorInfo& t = ck.info.tensors[it->second];
-    if (!t.ggml_type || (*t.ggml_type != GgmlType::F32 && *t.ggml_type != GgmlType::F16 &&
-                         *t.ggml_type != GgmlType::BF16))
+    if (!t.ggml_type || !convert::hf_source_type(*t.ggml_type)) {
+      auto source = [](const GgmlTypeTraits& g) { return convert::hf_source_type(g.type); };
       return Error::unsupported(src + ": tensor " + hf + " has dtype " + t.dtype +
-                                " (supported: F32, F16, BF16)");
+                                " (supported: " + ggml_type_names(source) + ")");
+    }
     const std::vector<uint64_t> want =
         role == HfTensorRole::vector ? std::vector<uint64_t>{cols} : std::vector<uint64_t>{rows, cols};
     if (t.shape != want) {
@@ -197,28 +198,17 @@ Result<HfCheckpoint> open_hf_checkpoint(const fs::path& dir, bool require_tokeni
 
 GgmlType hf_tensor_type(const HfTensor& t, GgmlType ftype, bool has_output) {
   if (t.role == HfTensorRole::vector) return GgmlType::F32;
-  if (ftype == GgmlType::F32 || ftype == GgmlType::F16 || ftype == GgmlType::BF16) return ftype;
-  GgmlType want = ftype;
+  const auto traits = [](GgmlType g) { return *ggml_type_traits(static_cast<uint32_t>(g)); };
   const bool is_output = t.role == HfTensorRole::output || (!has_output && t.role == HfTensorRole::token_embd);
-  if (is_output && (ftype == GgmlType::Q4_0 || ftype == GgmlType::Q4_K)) want = GgmlType::Q6_K;
-  if (t.cols % kQK_K) {
-    if (want == GgmlType::Q6_K) want = GgmlType::Q8_0;
-    else if (want == GgmlType::Q4_K) want = GgmlType::Q4_0;
-  }
-  if (t.cols % 32) want = GgmlType::F16;
+  GgmlType want = is_output ? traits(ftype).output_type.value_or(ftype) : ftype;
+  // Each fallback has smaller blocks, down to F16's single elements.
+  while (t.cols % traits(want).block_elements) want = traits(want).fallback;
   return want;
 }
 
 uint32_t llama_file_type_of(GgmlType ftype) {
-  switch (ftype) {
-    case GgmlType::F32: return 0;
-    case GgmlType::F16: return 1;
-    case GgmlType::Q4_0: return 2;
-    case GgmlType::Q8_0: return 7;
-    case GgmlType::Q4_K: return 14;  // MOSTLY_Q4_K_S: every matrix Q4_K, output Q6_K
-    case GgmlType::BF16: return 32;
-    default: return 0;
-  }
+  const auto t = ggml_type_traits(static_cast<uint32_t>(ftype));
+  return t ? t->file_type : 0;
 }
 
 }  // namespace modelswarm

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/ggml_type.hpp"
 #include "modelswarm/metadata.hpp"
 
 namespace modelswarm::convert {
@@ -50,6 +51,11 @@ Result<HfConfig> parse_hf_config(const nlohmann::json& j, const std::string& src
 Result<Metadata> tokenizer_metadata_from_json(const nlohmann::json& tokenizer,
                                               const nlohmann::json& tokenizer_config,
                                               const nlohmann::json& config, const std::string& src);
+
+// True for the dtypes the converter reads source tensors in: element types (no blocks) that
+// dequantize_row turns into floats (F32, F16, BF16).
+bool hf_source_type(GgmlType type);
+
 // {arch}.* keys, in llama.cpp's converter order.
 void add_hparams(Metadata& md, const HfConfig& c);
 

@@ -9,6 +9,7 @@
 
 #include "convert/hf_internal.hpp"
 #include "modelswarm/hf_checkpoint.hpp"
+#include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 
 namespace modelswarm {
@@ -20,25 +21,12 @@ struct Mapping {
   uint64_t size = 0;
 };
 
-void to_floats(GgmlType src, const uint8_t* p, float* out, uint64_t n) {
-  if (src == GgmlType::F32) {
-    std::memcpy(out, p, n * 4);
-  } else if (src == GgmlType::BF16) {
-    for (uint64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      out[i] = bf16_to_fp32(h);
-    }
-  } else {
-    for (uint64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      out[i] = fp16_to_fp32(h);
-    }
-  }
-}
-
 }  // namespace
+
+bool convert::hf_source_type(GgmlType type) {
+  const auto t = ggml_type_traits(static_cast<uint32_t>(type));
+  return t && t->block_elements == 1 && quant_supported(type);
+}
 
 struct HfTensorReader::Impl {
   std::vector<Mapping> maps;
@@ -90,7 +78,7 @@ Result<HfTensorReader> HfTensorReader::open(const HfCheckpoint& ck) {
 Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t row0, uint64_t n,
                                     void* dst, unsigned threads) const {
   const auto rb = ggml_row_bytes(type, t.cols);
-  if (!rb || !quant_supported(type) || type == GgmlType::Q8_K)
+  if (!rb || !matmul_supported(type))
     return Error::invalid_argument(t.gguf_name + ": cannot convert to this type");
   if (row0 > t.rows || n > t.rows - row0) return Error::invalid_argument(t.gguf_name + ": row range out of bounds");
   auto* out = static_cast<uint8_t*>(dst);
@@ -104,8 +92,7 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
     return Error::invalid_argument(t.gguf_name + ": not a tensor of this checkpoint");
   const TensorInfo& s = impl_->sources[t.source];
   const GgmlType stype = *s.ggml_type;
-  const uint64_t esize = stype == GgmlType::F32 ? 4 : 2;
-  const uint64_t src_rb = t.cols * esize;
+  const uint64_t src_rb = t.cols * ggml_type_traits(static_cast<uint32_t>(stype))->block_bytes;
   const Mapping& m = impl_->maps[s.file_index];
   if (s.offset + t.rows * src_rb > m.size || s.size != t.rows * src_rb)
     return Error::format(impl_->dir + ": tensor " + s.name + " does not fit its file");
@@ -121,9 +108,9 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
     for (uint64_t i = b; i < e; ++i) {
       uint64_t r = row0 + i;
       if (t.permute_head_dim) r = hf_source_row(r, t.permute_head_dim);
-      to_floats(stype, base + r * src_rb, buf.data(), t.cols);
-      if (type == GgmlType::F32) std::memcpy(out + i * *rb, buf.data(), t.cols * 4);
-      else (void)quantize_row(type, buf.data(), out + i * *rb, t.cols);  // type and length checked above
+      // Cannot fail: the source type was checked when the checkpoint was opened, the rest above.
+      (void)dequantize_row(stype, base + r * src_rb, buf.data(), t.cols);
+      (void)quantize_row(type, buf.data(), out + i * *rb, t.cols);
     }
   });
   return {};

@@ -6,6 +6,7 @@
 #include "convert/hf_internal.hpp"
 #include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/hf_model.hpp"
+#include "modelswarm/quantize.hpp"
 
 namespace modelswarm {
 
@@ -55,7 +56,7 @@ Vocab placeholder_vocab(uint32_t n) {
 
 Result<std::shared_ptr<const Model>> load_hf_model(const std::filesystem::path& dir,
                                                    const HfLoadOptions& o) {
-  if (!weight_type_supported(o.type) || o.type == GgmlType::Q6_K)
+  if (!quantize_type_supported(o.type))
     return Error::invalid_argument(dir.string() + ": cannot load weights as this type");
   const std::string src = dir.string();
   MS_ASSIGN_OR_RETURN(HfCheckpoint ck, open_hf_checkpoint(dir, o.require_tokenizer));

@@ -12,21 +12,18 @@ constexpr uint64_t kChunkBytes = 4u << 20;  // output bytes converted per step
 }  // namespace
 
 bool quantize_type_supported(GgmlType type) {
-  switch (type) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_K: return true;
-    default: return false;
-  }
+  const auto t = ggml_type_traits(static_cast<uint32_t>(type));
+  return t && t->quantize;
+}
+
+std::string quantize_type_names(std::string_view sep) {
+  return ggml_type_names([](const GgmlTypeTraits& t) { return t.quantize; }, sep);
 }
 
 Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::filesystem::path& out,
                                           const QuantizeOptions& o) {
   if (!quantize_type_supported(o.type))
-    return Error::invalid_argument("quantize: type must be one of Q4_0 Q4_K Q8_0 F16 BF16 F32");
+    return Error::invalid_argument("quantize: type must be one of " + quantize_type_names(" "));
   GgufWriter w;
   // general.file_type goes after the hyper-parameters and before the tokenizer, as llama.cpp
   // writes it.

@@ -1,5 +1,7 @@
 #include "modelswarm/infer.hpp"
 
+#include "modelswarm/kernels.hpp"
+
 namespace modelswarm {
 
 Model::Model(ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
@@ -10,18 +12,7 @@ Model::Model(ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
       storage_(std::move(storage)),
       source_(std::move(source)) {}
 
-bool weight_type_supported(GgmlType type) {
-  switch (type) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16:
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_K:
-    case GgmlType::Q6_K: return true;
-    default: return false;
-  }
-}
+bool weight_type_supported(GgmlType type) { return matmul_supported(type); }
 
 namespace {
 uint64_t layer_bytes(const LayerWeights& l) {

@@ -27,10 +27,9 @@ struct Loader {
       return WeightTensor{};
     }
     if (!weight_type_supported(t->type)) {
-      auto traits = ggml_type_traits(static_cast<uint32_t>(t->type));
-      std::string tn = traits ? std::string(traits->name) : std::to_string(static_cast<uint32_t>(t->type));
-      return Error::unsupported(src + ": tensor " + name + " has type " + tn +
-                                ", which modelswarm cannot run (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+      const std::string runs = ggml_type_names([](const GgmlTypeTraits& g) { return g.engine; });
+      return Error::unsupported(src + ": tensor " + name + " has type " + ggml_type_name(t->type) +
+                                ", which modelswarm cannot run (supported: " + runs + ")");
     }
     uint64_t c = t->dims.empty() ? 1 : t->dims[0];
     uint64_t r = 1;

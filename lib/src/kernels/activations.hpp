@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "modelswarm/quant.hpp"
 
 namespace modelswarm::kernels {
 
@@ -13,16 +14,13 @@ struct DotPlan {
   DotFn dot = nullptr;
   GgmlType act_type = GgmlType::F32;  // F32 (no conversion), Q8_0 or Q8_K
   size_t act_row_bytes = 0;           // bytes of one converted activation row
-  // The conversion when it is not quantize_row(act_type): an ISA-specific layout.
-  void (*convert)(const float* x, size_t cols, uint8_t* dst) = nullptr;
+  // Makes such a row: act_type's quantizer, or the dot kernel's own layout of its values.
+  void (*convert)(const float* x, void* dst, size_t cols) = nullptr;
 };
 
-// The dot kernel of `t` for weights of `type` and the activation format it takes.
+// The dot kernel of `t` for weights of `type` (from the type table) and the activations it takes.
 // REQUIRES: matmul_supported(type) and cols a whole number of the type's blocks.
 DotPlan plan_dot(const KernelTable& t, GgmlType type, size_t cols);
-
-// Converts one row of `cols` floats into `dst` (plan.act_row_bytes bytes).
-void convert_activation(const DotPlan& plan, const float* x, size_t cols, uint8_t* dst);
 
 // Validates a weight matrix for matvec / matmul; `what` prefixes messages.
 Status check_matrix(const MatrixView& w, const char* what);

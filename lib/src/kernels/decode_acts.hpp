@@ -16,20 +16,35 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "modelswarm/quant.hpp"
+
 namespace modelswarm::kernels {
+
+// An activation layout of a decode kernel's own, named in the type table (type_kernels.cpp)
+// next to that kernel.
+struct ActLayout {
+  size_t (*row_bytes)(size_t cols);
+  // Converts `cols` floats (a whole number of the weight type's blocks) into row_bytes(cols).
+  void (*convert)(const float* x, void* dst, size_t cols);
+};
 
 constexpr size_t kQ8PairBytes = 192;
 
 inline size_t q8_pairs_row_bytes(size_t cols) { return (cols / 32 + 1) / 2 * kQ8PairBytes; }
 
-// Quantizes `cols` floats (a multiple of 32) into q8_pairs_row_bytes(cols) bytes at dst.
-void quantize_q8_pairs(const float* x, size_t cols, uint8_t* dst);
+void quantize_q8_pairs(const float* x, void* dst, size_t cols);
+
+inline constexpr ActLayout kQ8Pairs{q8_pairs_row_bytes, quantize_q8_pairs};
 
 // "Q8_K in Q4_K order", for Q4_K: Q8_K blocks (d, bsums unchanged) whose 256 values are
 // permuted so that 64-byte chunk c holds, for j = 0..3, elements 8c..8c+7 of 32-element
 // sub-block 2j and then of 2j+1. Two int32 lanes of a vpdpbusd then always belong to the same
 // sub-block (lane l to l/2), whatever c: the four chunks accumulate in one register and the
-// sub-block scales are applied once per block. ggml_row_bytes(Q8_K, cols) bytes.
-void quantize_q8_k_q4k_order(const float* x, size_t cols, uint8_t* dst);
+// sub-block scales are applied once per block. As many bytes as Q8_K rows.
+void quantize_q8_k_q4k_order(const float* x, void* dst, size_t cols);
+
+inline size_t q8_k_row_bytes(size_t cols) { return cols / kQK_K * sizeof(BlockQ8_K); }
+
+inline constexpr ActLayout kQ8KInQ4KOrder{q8_k_row_bytes, quantize_q8_k_q4k_order};
 
 }  // namespace modelswarm::kernels

@@ -66,34 +66,6 @@ template <class Block>
          _mm512_reduce_add_ps(_mm512_insertf32x8(_mm512_setzero_ps(), mins, 0));
 }
 
-[[MS_TARGET_AVX512]] float dot_q4_k_q8_k_avx512(size_t k, const void* vw, const void* vx) {
-  const auto* w = static_cast<const BlockQ4_K*>(vw);
-  const auto* x = static_cast<const BlockQ8_K*>(vx);
-  const __m512i low4 = _mm512_set1_epi8(0x0f);
-  const __m512i nibble_shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
-  float sum = 0;
-  for (size_t b = 0; b < k / kQK_K; ++b) {
-    prefetch_ahead(&w[b]);
-    uint8_t sc[8], m[8];
-    for (int s = 0; s < 8; ++s) q4k_scale_min(w[b].scales, s, sc[s], m[s]);
-    __m512i acc = _mm512_setzero_si512();
-    for (int c = 0; c < 4; ++c) {
-      // 64 elements: sub-block 2c from the low nibbles, 2c+1 from the high ones, matching
-      // 64 consecutive activation bytes.
-      const __m256i q = loadu256(w[b].qs + 32 * c);
-      const __m512i levels = _mm512_and_si512(_mm512_srlv_epi64(join(q, q), nibble_shift), low4);
-      const __m512i p = dot_u8s8(levels, loadu512(x[b].qs + 64 * c));
-      const __m512i scale = join(_mm256_set1_epi32(sc[2 * c]), _mm256_set1_epi32(sc[2 * c + 1]));
-      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p, scale));
-    }
-    int summ = 0;
-    for (int s = 0; s < 8; ++s) summ += m[s] * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
-    const int sumi = _mm512_reduce_add_epi32(acc);
-    sum += x[b].d * (h2f(w[b].d) * float(sumi) - h2f(w[b].dmin) * float(summ));
-  }
-  return sum;
-}
-
 [[MS_TARGET_AVX512]] float dot_q6_k_q8_k_avx512(size_t k, const void* vw, const void* vx) {
   const auto* w = static_cast<const BlockQ6_K*>(vw);
   const auto* x = static_cast<const BlockQ8_K*>(vx);

@@ -1,4 +1,5 @@
-// AVX-512 VNNI dot products of 32-element block formats (Q4_0, Q8_0) with Q8_0 activations.
+// AVX-512 VNNI dot products of 32-element block formats with Q8_0 activations: Q8_0 by rows, Q4_0
+// by the paired activation records of decode_acts.hpp.
 // Two blocks per 512-bit register; an odd last block takes the 256-bit path.
 #include "kernels/decode_acts.hpp"
 #include "kernels/simd_avx512.hpp"
@@ -25,26 +26,7 @@ template <int WordsPerBlock>
 }
 
 // vpdpbusd multiplies unsigned by signed bytes, so weights are used as unsigned levels
-// (q for Q4_0, w+128 for Q8_0) and offset·Σx is subtracted, which keeps every sum exact.
-struct Q4Levels {
-  static constexpr int8_t kOffset = 8;
-  [[MS_TARGET_AVX512]] static __m256i one(const BlockQ4_0& w) {
-    const __m128i q = loadu128(w.qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
-  }
-  // The 18 words of two blocks (masked: never past the row). The nibble bytes are words 1-8 and 10-17; place them as
-  // 128-bit lanes [qa, qa, qb, qb], then shifting lanes 1 and 3 by 4 gives the high nibbles.
-  [[MS_TARGET_AVX512]] static __m512i two(const BlockQ4_0* w, __m512& scales) {
-    const __m512i wz = _mm512_maskz_loadu_epi16(0x3ffff, w);
-    scales = pair_scales<9>(wz);
-    const __m512i idx = _mm512_set_epi16(17, 16, 15, 14, 13, 12, 11, 10, 17, 16, 15, 14, 13, 12,
-                                         11, 10, 8, 7, 6, 5, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1);
-    const __m512i z = _mm512_srlv_epi64(_mm512_permutexvar_epi16(idx, wz),
-                                        _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0));
-    return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
-  }
-};
-
+// (w+128 for Q8_0) and offset·Σx is subtracted, which keeps every sum exact.
 struct Q8Levels {
   static constexpr int8_t kOffset = -128;  // as an unsigned byte: 128
   [[MS_TARGET_AVX512]] static __m256i one(const BlockQ8_0& w) {
@@ -128,11 +110,6 @@ template <class L, class W>
   }
   if (b < nb) acc0 = pair_q8p(loadu128(w[b].qs), _mm_setzero_si128(), w[b].d, 0, x, acc0);
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
-[[MS_TARGET_AVX512]] float dot_q4_0_q8_0_avx512(size_t k, const void* w, const void* x) {
-  return dot_blocks<Q4Levels>(k / kQK4_0, static_cast<const BlockQ4_0*>(w),
-                              static_cast<const BlockQ8_0*>(x));
 }
 
 [[MS_TARGET_AVX512]] float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x) {

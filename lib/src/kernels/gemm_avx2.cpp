@@ -97,15 +97,9 @@ TileFn pick_tile(const PackedFormat& f, int cols) {
 }
 }  // namespace
 
-bool gemm_avx2(const MatrixView& w, const float* x, size_t m, size_t x_stride, float* y,
-               size_t y_stride, ThreadPool* pool) {
-  PackedFormat f;
-  // One token is a matrix-vector product. Q8_0's levels (w+128, up to 255) would saturate
-  // vpmaddubsw's int16 pairs: those weights keep the row dots.
-  if (m < 2 || w.type == GgmlType::Q8_0 || !packed_format(w.type, w.cols, f)) return false;
-  static constexpr GemmKernels k{kRows, kCols, pack_weight_row, pick_tile};
-  gemm_packed(f, k, w, x, m, x_stride, y, y_stride, pool);
-  return true;
+void gemm_avx2(const PackedFormat& f, PackWeightsFn pack, const MatrixView& w, const float* x,
+               size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool) {
+  gemm_packed(f, GemmKernels{kRows, kCols, pack, pick_tile}, w, x, m, x_stride, y, y_stride, pool);
 }
 
 }  // namespace modelswarm::kernels

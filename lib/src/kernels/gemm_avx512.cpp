@@ -28,10 +28,12 @@ constexpr int kCols = MS_GEMM_COLS;
   return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, base, 1);
 }
 
+}  // namespace
+
 // ---- weight rows into packed groups --------------------------------------------------------
 
-[[MS_TARGET_AVX512]] void pack_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols,
-                                    uint8_t* dst) {
+[[MS_TARGET_AVX512]] void pack_weights_q4_0_avx512(const PackedFormat& f, const uint8_t* row,
+                                                   size_t cols, uint8_t* dst) {
   const size_t nb = cols / kQK4_0;
   const __m512i at = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ4_0)));
   const __m512i low4 = _mm512_set1_epi8(0x0f);
@@ -50,8 +52,8 @@ constexpr int kCols = MS_GEMM_COLS;
   }
 }
 
-[[MS_TARGET_AVX512]] void pack_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols,
-                                    uint8_t* dst) {
+[[MS_TARGET_AVX512]] void pack_weights_q8_0_avx512(const PackedFormat& f, const uint8_t* row,
+                                                   size_t cols, uint8_t* dst) {
   const size_t nb = cols / kQK8_0;
   const __m512i at = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ8_0)));
   const __m512i flip = _mm512_set1_epi8(int8_t(0x80));
@@ -68,8 +70,8 @@ constexpr int kCols = MS_GEMM_COLS;
   }
 }
 
-[[MS_TARGET_AVX512]] void pack_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols,
-                                    uint8_t* dst) {
+[[MS_TARGET_AVX512]] void pack_weights_q4_k_avx512(const PackedFormat& f, const uint8_t* row,
+                                                   size_t cols, uint8_t* dst) {
   const size_t nsb = cols / kQK_K;
   const __m512i lane = lane_index();
   const __m512i sub = _mm512_and_si512(lane, _mm512_set1_epi32(7));
@@ -106,8 +108,8 @@ constexpr int kCols = MS_GEMM_COLS;
   }
 }
 
-[[MS_TARGET_AVX512]] void pack_q6_k(const PackedFormat& f, const uint8_t* row, size_t,
-                                    uint8_t* dst) {
+[[MS_TARGET_AVX512]] void pack_weights_q6_k_avx512(const PackedFormat& f, const uint8_t* row,
+                                                   size_t, uint8_t* dst) {
   const __m512i lane = lane_index();
   const __m512i half = _mm512_srli_epi32(lane, 3), quad = _mm512_srli_epi32(
       _mm512_and_si512(lane, _mm512_set1_epi32(7)), 1);
@@ -142,6 +144,8 @@ constexpr int kCols = MS_GEMM_COLS;
     for (int l = 0; l < 16; ++l) scale[l] = d * float(b.scales[l]);
   }
 }
+
+namespace {
 
 // ---- the tile kernel ------------------------------------------------------------------------
 
@@ -210,24 +214,11 @@ TileFn pick_tile(const PackedFormat& f, int cols) {
   return f.has_min ? tile_for<8, true>(cols) : tile_for<8, false>(cols);
 }
 
-void pack_avx512(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
-  switch (f.type) {
-    case GgmlType::Q4_0: return pack_q4_0(f, row, cols, dst);
-    case GgmlType::Q8_0: return pack_q8_0(f, row, cols, dst);
-    case GgmlType::Q4_K: return pack_q4_k(f, row, cols, dst);
-    default: return pack_q6_k(f, row, cols, dst);
-  }
-}
 }  // namespace
 
-bool gemm_avx512(const MatrixView& w, const float* x, size_t m, size_t x_stride, float* y,
-                 size_t y_stride, ThreadPool* pool) {
-  PackedFormat f;
-  // One token is a matrix-vector product: the decode kernels stream the weights better.
-  if (m < 2 || !packed_format(w.type, w.cols, f)) return false;
-  static constexpr GemmKernels k{kRows, kCols, pack_avx512, pick_tile};
-  gemm_packed(f, k, w, x, m, x_stride, y, y_stride, pool);
-  return true;
+void gemm_avx512(const PackedFormat& f, PackWeightsFn pack, const MatrixView& w, const float* x,
+                 size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool) {
+  gemm_packed(f, GemmKernels{kRows, kCols, pack, pick_tile}, w, x, m, x_stride, y, y_stride, pool);
 }
 
 }  // namespace modelswarm::kernels

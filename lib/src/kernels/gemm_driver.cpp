@@ -32,8 +32,7 @@ void prefetch_rows(const uint8_t* first, size_t rows, size_t row_bytes) {
 
 void gemm_packed(const PackedFormat& f, const GemmKernels& k, const MatrixView& w, const float* x,
                  size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool) {
-  const GgmlType act_type = f.lane_elements == 16 || f.has_min ? GgmlType::Q8_K : GgmlType::Q8_0;
-  const size_t tmp_bytes = *ggml_row_bytes(act_type, w.cols);
+  const size_t tmp_bytes = *ggml_row_bytes(f.act_type, w.cols);
   const size_t a_row = f.groups * f.act_group_bytes();
   const size_t w_row = f.groups * f.weight_group_bytes();
   const size_t R = size_t(k.rows), C = size_t(k.cols);

@@ -2,20 +2,15 @@
 
 #include "kernels/gemm_packed.hpp"
 #include "kernels/quant_internal.hpp"
+#include "kernels/type_kernels.hpp"
 
 namespace modelswarm::kernels {
 
-bool packed_format(GgmlType type, size_t cols, PackedFormat& f) {
-  switch (type) {
-    case GgmlType::Q4_0: f = {type, 32, 8, false, 0}; break;
-    case GgmlType::Q8_0: f = {type, 32, 128, false, 0}; break;
-    case GgmlType::Q4_K: f = {type, 32, 0, true, 0}; break;
-    case GgmlType::Q6_K: f = {type, 16, 32, false, 0}; break;
-    default: return false;
-  }
-  const size_t group_elements = 16 * size_t(f.lane_elements);
-  f.groups = (cols + group_elements - 1) / group_elements;
-  return true;
+PackedFormat packed_format(GgmlType type, size_t cols) {
+  const GemmLanes& l = type_kernels(type)->lanes;
+  const size_t group_elements = 16 * size_t(l.lane_elements);
+  return {type, l.lane_elements, l.offset, l.has_min, (cols + group_elements - 1) / group_elements,
+          ggml_type_traits(uint32_t(type))->dot_type};
 }
 
 namespace {
@@ -43,7 +38,7 @@ void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uin
                          uint8_t* dst) {
   // Empty lanes of a last, partial group must contribute nothing.
   std::memset(dst, 0, f.groups * f.act_group_bytes());
-  if (f.type == GgmlType::Q4_0 || f.type == GgmlType::Q8_0) {
+  if (f.act_type == GgmlType::Q8_0) {
     auto* blocks = reinterpret_cast<BlockQ8_0*>(tmp);
     quantize_q8_0(x, blocks, cols / kQK8_0);
     for (size_t b = 0; b < cols / kQK8_0; ++b) {
@@ -57,27 +52,23 @@ void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uin
     }
     return;
   }
+  // Q8_K: lanes are sub-blocks of B elements, so a group holds 16·B/256 super-blocks (B = 16
+  // or 32), and a lane's sum of values is that of its 16-element sums.
   auto* blocks = reinterpret_cast<BlockQ8_K*>(tmp);
   quantize_q8_k(x, blocks, cols / kQK_K);
+  const size_t lane_elements = size_t(f.lane_elements), lanes = kQK_K / lane_elements;
   for (size_t sb = 0; sb < cols / kQK_K; ++sb) {
     const BlockQ8_K& q = blocks[sb];
-    if (f.type == GgmlType::Q4_K) {
-      // Lanes are 32-element sub-blocks: two super-blocks per group.
-      GroupOut out = group_at(f, dst, sb / 2);
-      for (int sub = 0; sub < 8; ++sub) {
-        const int lane = int(sb % 2) * 8 + sub;
-        put_lane(f, out, lane, q.qs + 32 * sub);
-        out.scale[lane] = q.d;
-        out.dxs[lane] = q.d * float(q.bsums[2 * sub] + q.bsums[2 * sub + 1]);
-      }
-    } else {
-      // Q6_K: lanes are 16-element sub-blocks, one super-block per group.
-      GroupOut out = group_at(f, dst, sb);
-      for (int lane = 0; lane < 16; ++lane) {
-        put_lane(f, out, lane, q.qs + 16 * lane);
-        out.scale[lane] = q.d;
-        out.init[lane] = -f.offset * q.bsums[lane];
-      }
+    GroupOut out = group_at(f, dst, sb * lanes / 16);
+    for (size_t sub = 0; sub < lanes; ++sub) {
+      const int lane = int(sb * lanes % 16 + sub);
+      put_lane(f, out, lane, q.qs + lane_elements * sub);
+      int sum = 0;
+      for (size_t j = sub * lane_elements / 16; j < (sub + 1) * lane_elements / 16; ++j)
+        sum += q.bsums[j];
+      out.scale[lane] = q.d;
+      if (f.has_min) out.dxs[lane] = q.d * float(sum);
+      else out.init[lane] = -f.offset * sum;
     }
   }
 }

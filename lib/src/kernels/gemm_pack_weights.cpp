@@ -25,7 +25,14 @@ inline void put(GroupOut& out, int lane, int e, uint8_t level) {
   out.levels[64 * (e / 4) + 4 * lane + e % 4] = level;
 }
 
-void pack_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+// Empty lanes of a last, partial group must contribute nothing.
+void clear(const PackedFormat& f, uint8_t* dst) {
+  std::memset(dst, 0, f.groups * f.weight_group_bytes());
+}
+}  // namespace
+
+void pack_weights_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+  clear(f, dst);
   const auto* blocks = reinterpret_cast<const BlockQ4_0*>(row);
   for (size_t b = 0; b < cols / kQK4_0; ++b) {
     GroupOut out = weight_group(f, dst, b / 16);
@@ -38,7 +45,8 @@ void pack_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* 
   }
 }
 
-void pack_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+void pack_weights_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+  clear(f, dst);
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
   for (size_t b = 0; b < cols / kQK8_0; ++b) {
     GroupOut out = weight_group(f, dst, b / 16);
@@ -48,7 +56,8 @@ void pack_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* 
   }
 }
 
-void pack_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+void pack_weights_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+  clear(f, dst);
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
   for (size_t sb = 0; sb < cols / kQK_K; ++sb) {
     const BlockQ4_K& b = blocks[sb];
@@ -66,7 +75,8 @@ void pack_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* 
   }
 }
 
-void pack_q6_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+void pack_weights_q6_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
+  clear(f, dst);
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(row);
   for (size_t sb = 0; sb < cols / kQK_K; ++sb) {
     const BlockQ6_K& b = blocks[sb];
@@ -83,18 +93,6 @@ void pack_q6_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* 
       }
       out.scale[lane] = fp16_to_fp32(b.d) * float(b.scales[lane]);
     }
-  }
-}
-}  // namespace
-
-void pack_weight_row(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst) {
-  // Empty lanes of a last, partial group must contribute nothing.
-  std::memset(dst, 0, f.groups * f.weight_group_bytes());
-  switch (f.type) {
-    case GgmlType::Q4_0: pack_q4_0(f, row, cols, dst); break;
-    case GgmlType::Q8_0: pack_q8_0(f, row, cols, dst); break;
-    case GgmlType::Q4_K: pack_q4_k(f, row, cols, dst); break;
-    default: pack_q6_k(f, row, cols, dst); break;
   }
 }
 

@@ -24,6 +24,7 @@ struct PackedFormat {
   int offset;            // unsigned level = value + offset (0 when the format has mins)
   bool has_min;          // Q4_K: per-lane min term
   size_t groups;         // groups per row (the last one may be partly empty)
+  GgmlType act_type;     // the activations' blocks: Q8_0, or Q8_K (lanes are its sub-blocks)
   size_t steps() const { return size_t(lane_elements) / 4; }
   // Bytes of one group of a weight row: levels, scales[16], mins[16] (has_min only).
   size_t weight_group_bytes() const { return 16 * size_t(lane_elements) + (has_min ? 128 : 64); }
@@ -31,8 +32,16 @@ struct PackedFormat {
   size_t act_group_bytes() const { return 16 * size_t(lane_elements) + 192; }
 };
 
-// The packed format for weights of `type` with rows of `cols`; false if not handled.
-bool packed_format(GgmlType type, size_t cols, PackedFormat& f);
+// A weight type's place in this layout; a column of the type table (type_kernels.cpp).
+struct GemmLanes {
+  int lane_elements = 0;  // B: 32, or 16 (a multiple of 16 dividing 256); 0: not packed
+  int offset = 0;
+  bool has_min = false;
+};
+
+// The packed format for weights of `type` with rows of `cols`.
+// REQUIRES: the type's row of the type table has lanes.
+PackedFormat packed_format(GgmlType type, size_t cols);
 
 // Quantizes one activation row of `cols` floats (as llama.cpp does for the weight type) and
 // writes it packed: f.groups * f.act_group_bytes() bytes. `tmp` holds one row of Q8_0 / Q8_K
@@ -40,11 +49,15 @@ bool packed_format(GgmlType type, size_t cols, PackedFormat& f);
 void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uint8_t* tmp,
                          uint8_t* dst);
 
-// Writes one weight row of `cols` packed: f.groups * f.weight_group_bytes() bytes. Portable;
-// the AVX-512 GEMM packs the same bytes with gathers.
-void pack_weight_row(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
-
+// Writes one weight row of `cols` packed: f.groups * f.weight_group_bytes() bytes, empty lanes
+// of a last, partial group zero.
 using PackWeightsFn = void (*)(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+// The portable packers (gemm_pack_weights.cpp), for ISAs without gathers.
+void pack_weights_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q6_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+
 // Y[c][r] for `rows` packed weight rows (w, w_row bytes apart) and up to GemmKernels::cols packed
 // activation rows (a, a_row bytes apart); writes rows_valid outputs per activation row.
 using TileFn = void (*)(const PackedFormat& f, const uint8_t* w, size_t w_row, const uint8_t* a,

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "kernels/activations.hpp"
+#include "kernels/type_kernels.hpp"
 #include "modelswarm/thread_pool.hpp"
 
 namespace modelswarm {
@@ -28,7 +29,12 @@ Status matmul(const MatrixView& w, const float* x, size_t m, size_t x_stride, fl
     return Error::invalid_argument("matmul: a row stride is shorter than its row");
   if (w.rows == 0 || m == 0) return Status::success();
   const KernelTable& t = active_table();
-  if (t.gemm && t.gemm(w, x, m, x_stride, y, y_stride, pool)) return Status::success();
+  // One token is a matrix-vector product: the row dots stream the weights better than packing.
+  const PackWeightsFn pack = type_kernels(w.type)->isa[size_t(t.isa)].gemm_pack;
+  if (m > 1 && t.gemm && pack) {
+    t.gemm(packed_format(w.type, w.cols), pack, w, x, m, x_stride, y, y_stride, pool);
+    return Status::success();
+  }
   const DotPlan plan = plan_dot(t, w.type, w.cols);
   thread_local std::vector<uint8_t> buf;
   const uint8_t* xa = reinterpret_cast<const uint8_t*>(x);
@@ -37,7 +43,7 @@ Status matmul(const MatrixView& w, const float* x, size_t m, size_t x_stride, fl
     uint8_t* q = scratch(buf, plan.act_row_bytes * m);
     parallel(pool, m, 1, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i)
-        convert_activation(plan, x + i * x_stride, w.cols, q + i * plan.act_row_bytes);
+        plan.convert(x + i * x_stride, q + i * plan.act_row_bytes, w.cols);
     });
     xa = q;
     xa_stride = plan.act_row_bytes;

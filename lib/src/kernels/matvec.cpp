@@ -13,7 +13,7 @@ const void* convert_once(const DotPlan& plan, const float* x, size_t cols) {
   if (plan.act_type == GgmlType::F32) return x;
   thread_local std::vector<uint8_t> buf;
   uint8_t* q = scratch(buf, plan.act_row_bytes);
-  convert_activation(plan, x, cols, q);
+  plan.convert(x, q, cols);
   return q;
 }
 

@@ -5,8 +5,9 @@
 
 namespace modelswarm::kernels {
 
-void quantize_q8_pairs(const float* x, size_t cols, uint8_t* dst) {
+void quantize_q8_pairs(const float* x, void* out, size_t cols) {
   const size_t nb = cols / kQK8_0;
+  auto* dst = static_cast<uint8_t*>(out);
   for (size_t b = 0; b < nb; b += 2, dst += kQ8PairBytes) {
     BlockQ8_0 q[2] = {};
     quantize_q8_0(x + b * kQK8_0, q, b + 1 < nb ? 2 : 1);
@@ -28,8 +29,8 @@ void quantize_q8_pairs(const float* x, size_t cols, uint8_t* dst) {
   }
 }
 
-void quantize_q8_k_q4k_order(const float* x, size_t cols, uint8_t* dst) {
-  auto* blocks = reinterpret_cast<BlockQ8_K*>(dst);
+void quantize_q8_k_q4k_order(const float* x, void* dst, size_t cols) {
+  auto* blocks = static_cast<BlockQ8_K*>(dst);
   quantize_q8_k(x, blocks, cols / kQK_K);
   for (size_t b = 0; b < cols / kQK_K; ++b) {
     int8_t in[kQK_K];

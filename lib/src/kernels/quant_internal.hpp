@@ -1,5 +1,6 @@
-// Per-format row quantizers and dequantizers behind quantize_row / dequantize_row.
-// Every function takes a whole number of blocks (`nb`); the caller checked n.
+// Per-format row quantizers and dequantizers behind quantize_row / dequantize_row (through the
+// type table, type_kernels.cpp). Block formats take a whole number of blocks (`nb`), float
+// formats a number of elements; the caller checked the row length.
 #pragma once
 
 #include <cmath>
@@ -22,6 +23,13 @@ void dequantize_q8_0(const BlockQ8_0* x, float* y, size_t nb);
 void dequantize_q4_k(const BlockQ4_K* x, float* y, size_t nb);
 void dequantize_q6_k(const BlockQ6_K* x, float* y, size_t nb);
 void dequantize_q8_k(const BlockQ8_K* x, float* y, size_t nb);
+
+void quantize_f32(const float* x, void* y, size_t n);
+void dequantize_f32(const void* x, float* y, size_t n);
+void quantize_f16(const float* x, void* y, size_t n);
+void dequantize_f16(const void* x, float* y, size_t n);
+void quantize_bf16(const float* x, void* y, size_t n);
+void dequantize_bf16(const void* x, float* y, size_t n);
 
 // Q4_K packs eight 6-bit (scale, min) pairs into 12 bytes: pairs 0-3 in the low 6 bits of bytes
 // 0-3 / 4-7; pairs 4-7 as nibbles of bytes 8-11 with their top 2 bits in the spare top bits of

@@ -1,40 +1,62 @@
 #include "modelswarm/ggml_type.hpp"
 
-#include <array>
+#include "util/ggml_type_table.hpp"
 
 namespace modelswarm {
 
 namespace {
-struct Row {
-  uint32_t id;
-  GgmlTypeTraits traits;
-};
-// Sizes follow ggml's block structs (ggml-common.h); ids 4, 5 and 31-33 were removed upstream.
-constexpr std::array<Row, 31> kTypes{{
-    {0, {"F32", 1, 4}},        {1, {"F16", 1, 2}},        {2, {"Q4_0", 32, 18}},
-    {3, {"Q4_1", 32, 20}},     {6, {"Q5_0", 32, 22}},     {7, {"Q5_1", 32, 24}},
-    {8, {"Q8_0", 32, 34}},     {9, {"Q8_1", 32, 36}},     {10, {"Q2_K", 256, 84}},
-    {11, {"Q3_K", 256, 110}},  {12, {"Q4_K", 256, 144}},  {13, {"Q5_K", 256, 176}},
-    {14, {"Q6_K", 256, 210}},  {15, {"Q8_K", 256, 292}},  {16, {"IQ2_XXS", 256, 66}},
-    {17, {"IQ2_XS", 256, 74}}, {18, {"IQ3_XXS", 256, 98}}, {19, {"IQ1_S", 256, 50}},
-    {20, {"IQ4_NL", 32, 18}},  {21, {"IQ3_S", 256, 110}}, {22, {"IQ2_S", 256, 82}},
-    {23, {"IQ4_XS", 256, 136}}, {24, {"I8", 1, 1}},       {25, {"I16", 1, 2}},
-    {26, {"I32", 1, 4}},       {27, {"I64", 1, 8}},       {28, {"F64", 1, 8}},
-    {29, {"IQ1_M", 256, 56}},  {30, {"BF16", 1, 2}},      {34, {"TQ1_0", 256, 54}},
-    {35, {"TQ2_0", 256, 66}},
-}};
+constexpr bool table_is_well_formed() {
+  for (size_t i = 0; i < kGgmlTypeTable.size(); ++i) {
+    const GgmlTypeTraits& t = kGgmlTypeTable[i];
+    // In id order, so that ggml_types() lists them so and the index below has one row per id.
+    if (i > 0 && uint32_t(t.type) <= uint32_t(kGgmlTypeTable[i - 1].type)) return false;
+    if (uint32_t(t.type) >= kGgmlTypeIdLimit || t.block_elements == 0 || t.block_bytes == 0)
+      return false;
+    if (t.quantize && !t.engine) return false;  // quantize only writes what the engine runs
+    // Falling back must end: each step to smaller blocks, down to single elements.
+    const GgmlTypeTraits* f = find_ggml_type(t.fallback);
+    if (t.block_elements > 1 && (!f || f->block_elements >= t.block_elements)) return false;
+  }
+  return true;
+}
+static_assert(table_is_well_formed());
+
+// Row index of each id (-1: undefined), for lookups on the kernels' hot paths.
+constexpr std::array<int8_t, kGgmlTypeIdLimit> kIndex = [] {
+  std::array<int8_t, kGgmlTypeIdLimit> a{};
+  a.fill(-1);
+  for (size_t i = 0; i < kGgmlTypeTable.size(); ++i)
+    a[uint32_t(kGgmlTypeTable[i].type)] = int8_t(i);
+  return a;
+}();
 }  // namespace
 
 std::optional<GgmlTypeTraits> ggml_type_traits(uint32_t id) {
-  for (const auto& r : kTypes)
-    if (r.id == id) return r.traits;
-  return std::nullopt;
+  if (id >= kGgmlTypeIdLimit || kIndex[id] < 0) return std::nullopt;
+  return kGgmlTypeTable[size_t(kIndex[id])];
 }
 
 std::optional<GgmlType> ggml_type_from_name(std::string_view name) {
-  for (const auto& r : kTypes)
-    if (r.traits.name == name) return static_cast<GgmlType>(r.id);
+  for (const auto& t : kGgmlTypeTable)
+    if (t.name == name) return t.type;
   return std::nullopt;
+}
+
+std::span<const GgmlTypeTraits> ggml_types() { return kGgmlTypeTable; }
+
+std::string ggml_type_name(GgmlType type) {
+  auto t = ggml_type_traits(static_cast<uint32_t>(type));
+  return t ? std::string(t->name) : std::to_string(static_cast<uint32_t>(type));
+}
+
+std::string ggml_type_names(bool (*keep)(const GgmlTypeTraits&), std::string_view sep) {
+  std::string out;
+  for (const auto& t : kGgmlTypeTable) {
+    if (!keep(t)) continue;
+    if (!out.empty()) out += sep;
+    out += t.name;
+  }
+  return out;
 }
 
 std::optional<uint64_t> ggml_row_bytes(GgmlType type, uint64_t elements) {

@@ -1,0 +1,109 @@
+// The kernels' rows of the type table (see type_kernels.hpp), one per type, and the checks that
+// keep them in step with the metadata rows of util/ggml_type_table.hpp.
+#include "kernels/type_kernels.hpp"
+
+#include "kernels/dot_isa.hpp"
+#include "kernels/quant_internal.hpp"
+#include "util/ggml_type_table.hpp"
+
+namespace modelswarm::kernels {
+
+namespace {
+using T = GgmlType;
+
+// Row conversions of a block format from its per-block functions, whose block struct must have
+// the size the metadata gives.
+template <GgmlType Type, class Block, void (*Quantize)(const float*, Block*, size_t),
+          void (*Dequantize)(const Block*, float*, size_t)>
+constexpr RowConversion block_rows() {
+  constexpr size_t n = find_ggml_type(Type)->block_elements;
+  static_assert(sizeof(Block) == find_ggml_type(Type)->block_bytes);
+  return {
+      [](const void* x, float* y, size_t k) { Dequantize(static_cast<const Block*>(x), y, k / n); },
+      [](const float* x, void* y, size_t k) { Quantize(x, static_cast<Block*>(y), k / n); }};
+}
+
+// Columns: type, row conversions, lanes of the packed GEMM, then per ISA (scalar, avx2, avx512)
+// the dot kernel, its activation layout when not plain dot_type rows, and the GEMM's packer.
+constexpr std::array<TypeKernels, 8> kTypeKernels{{
+    {T::F32, {dequantize_f32, quantize_f32}, {},
+     {{{dot_f32_f32_scalar}, {dot_f32_f32_avx2}, {dot_f32_f32_avx512}}}},
+    {T::F16, {dequantize_f16, quantize_f16}, {},
+     {{{dot_f16_f32_scalar}, {dot_f16_f32_avx2}, {dot_f16_f32_avx512}}}},
+    {T::Q4_0, block_rows<T::Q4_0, BlockQ4_0, quantize_q4_0, dequantize_q4_0>(), {32, 8, false},
+     {{{dot_q4_0_q8_0_scalar},
+       {dot_q4_0_q8_pairs_avx2, &kQ8Pairs, pack_weights_q4_0},
+       {dot_q4_0_q8_pairs_avx512, &kQ8Pairs, pack_weights_q4_0_avx512}}}},
+    // No AVX2 GEMM: Q8_0's levels (w+128, up to 255) would saturate vpmaddubsw's int16 pairs.
+    {T::Q8_0, block_rows<T::Q8_0, BlockQ8_0, quantize_q8_0, dequantize_q8_0>(), {32, 128, false},
+     {{{dot_q8_0_q8_0_scalar},
+       {dot_q8_0_q8_0_avx2},
+       {dot_q8_0_q8_0_avx512, nullptr, pack_weights_q8_0_avx512}}}},
+    {T::Q4_K, block_rows<T::Q4_K, BlockQ4_K, quantize_q4_k, dequantize_q4_k>(), {32, 0, true},
+     {{{dot_q4_k_q8_k_scalar},
+       {dot_q4_k_q8_k_avx2, nullptr, pack_weights_q4_k},
+       {dot_q4_k_q8_k_q4k_order_avx512, &kQ8KInQ4KOrder, pack_weights_q4_k_avx512}}}},
+    {T::Q6_K, block_rows<T::Q6_K, BlockQ6_K, quantize_q6_k, dequantize_q6_k>(), {16, 32, false},
+     {{{dot_q6_k_q8_k_scalar},
+       {dot_q6_k_q8_k_avx2, nullptr, pack_weights_q6_k},
+       {dot_q6_k_q8_k_avx512, nullptr, pack_weights_q6_k_avx512}}}},
+    {T::Q8_K, block_rows<T::Q8_K, BlockQ8_K, quantize_q8_k, dequantize_q8_k>(), {}, {}},
+    {T::BF16, {dequantize_bf16, quantize_bf16}, {},
+     {{{dot_bf16_f32_scalar}, {dot_bf16_f32_avx2}, {dot_bf16_f32_avx512}}}},
+}};
+
+constexpr const TypeKernels* find_row(GgmlType type) {
+  for (const auto& r : kTypeKernels)
+    if (r.type == type) return &r;
+  return nullptr;
+}
+
+// Exactly the types the metadata says the engine runs have dot kernels; they convert rows both
+// ways, and so does their activation type (F32: used as it is).
+constexpr bool engine_types_have_kernels() {
+  for (const GgmlTypeTraits& t : kGgmlTypeTable) {
+    const TypeKernels* k = find_row(t.type);
+    if (t.engine != (k && k->isa[size_t(KernelIsa::scalar)].dot)) return false;
+    if (!t.engine) continue;
+    const TypeKernels* acts = find_row(t.dot_type);
+    if (!k->rows.to_float || !k->rows.from_float || !acts || !acts->rows.from_float) return false;
+  }
+  return true;
+}
+static_assert(engine_types_have_kernels(), "type table and kernel rows disagree");
+
+// One row per defined type. The scalar entry is the reference: plain activation rows and row
+// dots. A layout or packer comes with its own dot kernel, and lanes that fit the activations:
+// one Q8_0 block, or 16-element Q8_K sub-blocks taken whole.
+constexpr bool rows_are_consistent() {
+  for (const TypeKernels& k : kTypeKernels) {
+    const GgmlTypeTraits* t = find_ggml_type(k.type);
+    if (!t || find_row(k.type) != &k) return false;
+    const IsaKernels& scalar = k.isa[size_t(KernelIsa::scalar)];
+    if (scalar.acts || scalar.gemm_pack) return false;
+    const int lane = k.lanes.lane_elements;
+    for (const IsaKernels& e : k.isa)
+      if ((e.acts || e.gemm_pack) && !e.dot) return false;
+    for (const IsaKernels& e : k.isa)
+      if (e.gemm_pack && lane == 0) return false;
+    if (lane != 0 && !(t->dot_type == T::Q8_0 ? lane == 32
+                       : t->dot_type == T::Q8_K && lane % 16 == 0 && 256 % lane == 0))
+      return false;
+  }
+  return true;
+}
+static_assert(rows_are_consistent(), "a kernel row is malformed");
+
+constexpr std::array<const TypeKernels*, kGgmlTypeIdLimit> kByType = [] {
+  std::array<const TypeKernels*, kGgmlTypeIdLimit> a{};
+  for (const auto& r : kTypeKernels) a[uint32_t(r.type)] = &r;
+  return a;
+}();
+}  // namespace
+
+const TypeKernels* type_kernels(GgmlType type) {
+  const auto id = static_cast<uint32_t>(type);
+  return id < kGgmlTypeIdLimit ? kByType[id] : nullptr;
+}
+
+}  // namespace modelswarm::kernels
