@@ -1,4 +1,4 @@
-// modelswarm fetch MAGNET|TORRENT_FILE|RELEASE_URL --trust KEY -o DIR : download and verify a release.
+// modelswarm fetch MAGNET|TORRENT_FILE|RELEASE_URL|KEY/NAME --trust KEY -o DIR : download and verify a release.
 #include "command.hpp"
 #include "swarm_cli.hpp"
 
@@ -8,7 +8,7 @@ namespace {
 class FetchCommand : public Command {
  public:
   void configure(CLI::App& app) override {
-    app.add_option("source", source_, "magnet:?... link, .torrent file, or http(s):// URL of a release directory")->required();
+    app.add_option("source", source_, "magnet:?... link, .torrent file, http(s):// URL of a release directory, or a publisher channel KEY/NAME (found on the DHT)")->required();
     app.add_option("--trust", trust_, "Trusted publisher key (RW... or .pub file; repeatable)");
     app.add_option("-o,--output", out_, "Directory that receives the release (as DIR/NAME)")->required();
     app.add_flag("--seed", seed_, "Keep seeding the verified release until interrupted");

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "command.hpp"
+#include "modelswarm/channel.hpp"
 #include "modelswarm/mirror.hpp"
 #include "swarm_cli.hpp"
 
@@ -88,6 +89,8 @@ class MirrorCommand : public Command {
     for (size_t i = 0; i < results.size(); ++i) {
       so.release_dirs.push_back(results[i].dir);
       for (const auto& k : file->releases[i].trust) keys.insert(k);
+      if (looks_like_channel(file->releases[i].source))
+        if (auto ref = parse_channel_ref(file->releases[i].source); ref.ok()) keys.insert(ref->key.to_base64());
     }
     so.trusted_keys.assign(keys.begin(), keys.end());
     Status st = swarm::seed(**session, so, g_interrupted);

@@ -24,6 +24,10 @@ void SwarmFlags::add_to(CLI::App& app) {
   // false when neither spelling is given, which turned the profiles' DHT and LSD off.
   app.add_flag_function("--dht,!--no-dht", [this](std::int64_t n) { dht = n > 0; },
                         "Use the DHT (default: on, off with --profile lan)");
+  app.add_option("--dht-bootstrap", dht_bootstrap,
+                 "Join the DHT through this node, HOST:PORT (repeatable), instead of the public routers");
+  app.add_flag("--dht-private", dht_private,
+               "The DHT is a private one (cluster, lab): allow many nodes per IP and private or loopback addresses");
   app.add_flag_function("--lsd,!--no-lsd", [this](std::int64_t n) { lsd = n > 0; },
                         "Use local service discovery (default: on)");
   app.add_option("--encryption", encryption, "Peer encryption: enabled, forced or disabled")
@@ -68,6 +72,8 @@ Result<swarm::SessionSettings> SwarmFlags::settings() const {
   s.peers = peers;
   if (dht) s.dht = *dht;
   if (lsd) s.lsd = *lsd;
+  s.dht_bootstrap = dht_bootstrap;
+  s.dht_private = dht_private;
   if (encryption == "forced") s.encryption = swarm::Encryption::forced;
   if (encryption == "disabled") s.encryption = swarm::Encryption::disabled;
   if (encryption == "enabled") s.encryption = swarm::Encryption::enabled;
@@ -245,6 +251,7 @@ void EventPrinter::operator()(const Event& e) {
       break;
     case Event::Kind::metadata: line = "metadata received: " + e.name; break;
     case Event::Kind::manifest_verified: line = e.name + ": manifest signed by " + e.message + " verified"; break;
+    case Event::Kind::channel: line = e.message; break;
     case Event::Kind::peer_banned: line = "banned peer " + e.message + " (sent bad data)"; break;
     case Event::Kind::warning: line = "warning: " + (e.name.empty() ? "" : e.name + ": ") + e.message; break;
     case Event::Kind::reused:

@@ -26,6 +26,8 @@ struct SwarmFlags {
   std::vector<std::string> trackers;
   std::vector<std::string> peers;
   std::optional<bool> dht, lsd;
+  std::vector<std::string> dht_bootstrap;
+  bool dht_private = false;
   std::string encryption;
   std::string transport;
   std::string disk;

@@ -131,6 +131,14 @@ Result<Signature> sign_message(std::string_view message, const SecretKey& key,
 // comment. Errors: trust (key id mismatch, bad signature).
 Status verify_signature(std::string_view message, const Signature& sig, const PublicKey& key);
 
+// Plain Ed25519 (RFC 8032) over `message`, without minisign's prehash or framing: the signature
+// of a BEP 44 mutable DHT item (channel.hpp). Deterministic, so it equals what libtorrent's
+// ed25519 code makes with the key pair derived from the same seed.
+using Ed25519Signature = std::array<uint8_t, 64>;
+Ed25519Signature sign_ed25519(std::string_view message, const SecretKey& key);
+bool verify_ed25519(std::string_view message, const Ed25519Signature& sig,
+                    const std::array<uint8_t, 32>& public_key);
+
 // True when every byte of `s` is printable ASCII, a tab, or >= 0x80 (as minisign checks).
 bool is_printable_comment(std::string_view s);
 

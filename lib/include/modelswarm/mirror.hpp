@@ -21,8 +21,12 @@ namespace modelswarm {
 inline constexpr std::string_view kMirrorFormat = "modelswarm.mirror/1";
 
 struct MirrorEntry {
-  std::string source;                 // magnet link, .torrent path or release URL
-  std::vector<std::string> trust;     // publisher keys ("RW..." or .pub paths); at least one
+  // Magnet link, .torrent path, release URL, or a channel KEY/NAME (channel.hpp): the item the
+  // DHT holds at each run, so a higher version is fetched and swapped in as with `track`.
+  std::string source;
+  // Publisher keys ("RW..." or .pub paths); at least one, except for a channel, whose key is
+  // trusted for it.
+  std::vector<std::string> trust;
   std::filesystem::path dest;         // the release lands in dest/<name>
   // A file the publisher rewrites when a new version is out: it holds a magnet link (one line)
   // or is a .torrent. When set and readable it is used instead of `source`, and a newer

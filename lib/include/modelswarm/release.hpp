@@ -122,6 +122,8 @@ Status check_carried_torrent(std::string_view torrent, const Manifest& m, std::s
 struct TorrentSummary {
   std::string info_hash_v2;  // hex; empty for a v1-only torrent
   uint64_t piece_size = 0;
+  std::vector<std::string> trackers;   // announce URLs, all tiers in order
+  std::vector<std::string> web_seeds;  // BEP 19 URLs
 };
 Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file);
 

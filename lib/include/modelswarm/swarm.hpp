@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "modelswarm/channel.hpp"
 #include "modelswarm/error.hpp"
 #include "modelswarm/file_stamp.hpp"
 
@@ -47,6 +48,14 @@ struct SessionSettings {
   int unchoke_slots = 8;                 // -1 = unlimited
   std::vector<std::string> trackers;     // announce URLs added to every torrent
   bool dht = true;
+  // "HOST:PORT" DHT nodes to join through, in place of libtorrent's public routers: a private
+  // DHT for a cluster or a lab. Each is also pinged into the routing table, so that a handful
+  // of nodes that only know this one find each other.
+  std::vector<std::string> dht_bootstrap;
+  // A private DHT: accept several nodes per IP and private or loopback addresses, and do not
+  // require node ids to match addresses (BEP 42). Off on the internet, where those rules keep
+  // one host from filling a routing table.
+  bool dht_private = false;
   bool lsd = true;                       // local service discovery (multicast)
   std::vector<std::string> peers;        // "HOST:PORT", connected explicitly and re-tried
   Encryption encryption = Encryption::enabled;
@@ -134,6 +143,7 @@ struct Event {
     done,               // verified release in place (dir), peers = per-peer totals
     error,              // error set; the operation is stopping
     stopped,            // session shut down cleanly (resume data saved)
+    channel,            // a channel item was found or put on the DHT (name; message says which)
   };
   Kind kind = Kind::progress;
   std::string name;       // release (torrent) name, empty for session-wide events
@@ -190,6 +200,11 @@ struct SeedOptions {
   std::vector<std::string> trusted_keys;
   // Where upload totals are kept between runs (<info-hash>.resume); empty = not kept.
   std::filesystem::path resume_dir;
+  // With the DHT on, the channel of each release (its publisher key, its name) is looked up and
+  // the newest item seen (there or in channels.json) is put again, verbatim, this often: DHT
+  // nodes forget items after about two hours, and a seeder needs no secret key to re-put one.
+  // 0: never.
+  std::chrono::seconds channel_refresh{3600};
 };
 
 // Seeds every release until `stop` becomes true, then saves resume data and returns.
@@ -226,8 +241,9 @@ Result<std::string> source_info_hash(const std::string& source, const HttpOption
 // ---- fetch ----
 
 struct FetchOptions {
-  // "magnet:?...", a .torrent file path, or the http(s):// URL of a release directory (its
-  // .modelswarm/release.torrent is downloaded and the server becomes a web seed).
+  // "magnet:?...", a .torrent file path, the http(s):// URL of a release directory (its
+  // .modelswarm/release.torrent is downloaded and the server becomes a web seed), or a channel,
+  // KEY/NAME (channel.hpp): resolved on the DHT, its key trusted for this fetch.
   std::string source;
   std::vector<std::string> trusted_keys;  // required unless the trust store has the publisher
   std::filesystem::path out_dir;    // the release lands in out_dir/<name>
@@ -245,6 +261,10 @@ struct FetchOptions {
   // Give up (network error) after this long with no byte received and no step taken while
   // waiting on peers (metadata, manifest, download); resume data is kept. 0 waits for ever.
   std::chrono::seconds stall_timeout{300};
+  // The channel item this fetch follows (resolve_channel): the manifest must then be signed by
+  // its key and carry its name and its seq as version, else a trust error before any model
+  // data. fetch() sets it itself for a KEY/NAME source.
+  std::optional<ChannelItem> channel;
 };
 
 // The checks a fetch can make before it contacts anyone: the output directory is set, every
@@ -282,5 +302,37 @@ struct FetchResult {
 // after saving resume data. Disk full: ErrorCode::io, staging kept for a later resume.
 Result<FetchResult> fetch(Session& session, const FetchOptions& options,
                           const std::atomic<bool>& stop);
+
+// ---- channels (channel.hpp) ----
+
+struct ChannelLookupOptions {
+  // How long to wait for the DHT to know a node (bootstrap); 0 waits for ever.
+  std::chrono::seconds dht_wait{60};
+  // How long a lookup or a put may take once it has started.
+  std::chrono::seconds timeout{60};
+};
+
+// The newest valid item of `channel` that the DHT holds, or nullopt when no node has one.
+// Items whose signature, encoding or version do not check out are skipped (each with a
+// `warning` event). Network error: the DHT is off in this session, or no node was reached within
+// dht_wait. Nothing is recorded: the caller decides (record_channel_item).
+Result<std::optional<ChannelItem>> resolve_channel(Session& session, const ChannelRef& channel,
+                                                   const ChannelLookupOptions& options,
+                                                   const std::atomic<bool>& stop);
+
+// Puts `item` verbatim (its own seq and signature) and returns how many DHT nodes stored it.
+// Network error: the DHT is off, or no node was reached within dht_wait.
+Result<int> put_channel_item(Session& session, const ChannelItem& item,
+                             const ChannelLookupOptions& options, const std::atomic<bool>& stop);
+
+// Runs the session as a DHT node only, until `stop`: a bootstrap node for a private DHT, or one
+// more node to hold channel items. `on_nodes` gets the routing table's size when it changes.
+// Invalid argument when the session's DHT is off.
+Status run_dht_node(Session& session, const std::function<void(int nodes)>& on_nodes,
+                    const std::atomic<bool>& stop);
+
+// The check a channel fetch makes on what it resolved: seq at least channel_floor() (a lower
+// one is a rollback: trust error).
+Status check_channel_floor(const ChannelItem& item);
 
 }  // namespace modelswarm::swarm

@@ -142,4 +142,19 @@ Status verify_signature(std::string_view message, const Signature& s, const Publ
   return Status::success();
 }
 
+Ed25519Signature sign_ed25519(std::string_view message, const SecretKey& key) {
+  ensure_sodium();
+  Ed25519Signature sig{};
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const uint8_t*>(message.data()),
+                       message.size(), SecretKeyAccess::sk(key).data());
+  return sig;
+}
+
+bool verify_ed25519(std::string_view message, const Ed25519Signature& sig,
+                    const std::array<uint8_t, 32>& public_key) {
+  ensure_sodium();
+  return crypto_sign_verify_detached(sig.data(), reinterpret_cast<const uint8_t*>(message.data()),
+                                     message.size(), public_key.data()) == 0;
+}
+
 }  // namespace modelswarm

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "modelswarm/channel.hpp"
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/minisign.hpp"
 #include "modelswarm/mirror.hpp"
@@ -98,6 +99,19 @@ Status swap_into_place(const fs::path& fetched, const fs::path& final_dir, const
   return Status::success();
 }
 
+// The item a channel source points at now; a lower version than one seen here is refused
+// (fetch records the item once it checks the release).
+Result<ChannelItem> resolve_for_mirror(swarm::Session& session, const std::string& source,
+                                       const MirrorOptions& options, const std::atomic<bool>& stop) {
+  MS_ASSIGN_OR_RETURN(ChannelRef ref, parse_channel_ref(source));
+  swarm::ChannelLookupOptions lookup;
+  lookup.dht_wait = options.stall_timeout;
+  MS_ASSIGN_OR_RETURN(std::optional<ChannelItem> item, swarm::resolve_channel(session, ref, lookup, stop));
+  if (!item) return Error::network("channel " + source + ": no DHT node holds an item for it");
+  MS_TRY(swarm::check_channel_floor(*item));
+  return std::move(*item);
+}
+
 MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std::atomic<bool>& stop,
                         const MirrorOptions& options) {
   MirrorResult r;
@@ -107,12 +121,23 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
     r.error = std::move(err);
     return r;
   };
-  auto keys = load_keys(e.trust);
+  std::vector<std::string> trust = e.trust;
+  std::optional<ChannelItem> channel;
+  if (looks_like_channel(r.source)) {
+    auto item = resolve_for_mirror(session, r.source, options, stop);
+    if (!item) return fail(item.error());
+    channel = std::move(*item);
+    trust.push_back(channel->channel.key.to_base64());
+    r.info_hash = channel->info_hash;
+  }
+  auto keys = load_keys(trust);
   if (!keys) return fail(keys.error());
 
-  auto ih = swarm::source_info_hash(r.source, options.http, &stop);
-  if (!ih) return fail(ih.error());
-  r.info_hash = *ih;
+  if (!channel) {
+    auto ih = swarm::source_info_hash(r.source, options.http, &stop);
+    if (!ih) return fail(ih.error());
+    r.info_hash = *ih;
+  }
 
   auto registered = list_registered();
   if (!registered) return fail(registered.error());
@@ -137,8 +162,9 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
     if (de.path().filename() != ".modelswarm-partial") fs::remove_all(de.path(), ec);
 
   swarm::FetchOptions fo;
-  fo.source = r.source;
-  fo.trusted_keys = e.trust;
+  fo.source = channel ? channel_magnet(*channel) : r.source;
+  fo.channel = channel;
+  fo.trusted_keys = trust;
   fo.out_dir = staging;
   fo.stall_timeout = options.stall_timeout;
   fo.http = options.http;

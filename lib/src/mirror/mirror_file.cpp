@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "format/json_limits.hpp"
+#include "modelswarm/channel.hpp"
 #include "modelswarm/mirror.hpp"
 
 namespace modelswarm {
@@ -51,9 +52,16 @@ fs::path resolve(const fs::path& base, const std::string& p) {
   return path.is_absolute() ? path : base / path;
 }
 
-// A source is a magnet link or a path; paths are resolved against the mirror file's directory.
+// A source is a magnet link, a URL, a channel or a path; paths (and a channel's .pub file) are
+// resolved against the mirror file's directory.
 std::string resolve_source(const fs::path& base, const std::string& s) {
   if (s.rfind("magnet:", 0) == 0 || s.find("://") != std::string::npos) return s;
+  if (looks_like_channel(s)) {
+    auto slash = s.rfind('/');
+    std::string key = s.substr(0, slash);
+    if (key.size() > 4 && key.substr(key.size() - 4) == ".pub") key = resolve(base, key).string();
+    return key + s.substr(slash);
+  }
   return resolve(base, s).string();
 }
 
@@ -87,9 +95,13 @@ Result<MirrorFile> parse_mirror_file(std::string_view text, std::string_view ori
     if (!r.contains("source") || !r["source"].is_string() || r["source"].get<std::string>().empty())
       return bad(origin, where + ": \"source\" (magnet link or .torrent path) is required");
     e.source = resolve_source(base_dir, r["source"].get<std::string>());
-    if (!r.contains("trust")) return bad(origin, where + ": \"trust\" (publisher key) is required");
-    MS_ASSIGN_OR_RETURN(e.trust, string_list(r["trust"], origin, where + ".trust"));
-    if (e.trust.empty()) return bad(origin, where + ": \"trust\" is empty");
+    const bool channel = looks_like_channel(e.source);
+    if (!r.contains("trust") && !channel)
+      return bad(origin, where + ": \"trust\" (publisher key) is required unless the source is a channel");
+    if (r.contains("trust")) {
+      MS_ASSIGN_OR_RETURN(e.trust, string_list(r["trust"], origin, where + ".trust"));
+      if (e.trust.empty()) return bad(origin, where + ": \"trust\" is empty");
+    }
     for (auto& k : e.trust)
       if (k.rfind("RW", 0) != 0) k = resolve(base_dir, k).string();  // a .pub file path
     if (!r.contains("dest") || !r["dest"].is_string() || r["dest"].get<std::string>().empty())

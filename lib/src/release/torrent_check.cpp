@@ -137,6 +137,9 @@ Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent
     auto h = ti.info_hashes().v2;
     out.info_hash_v2 = to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(h.data()), h.size()));
   }
+  for (const auto& t : ti.trackers()) out.trackers.push_back(t.url);
+  for (const auto& w : ti.web_seeds())
+    if (w.type == libtorrent::web_seed_entry::url_seed) out.web_seeds.push_back(w.url);
   return out;
 }
 

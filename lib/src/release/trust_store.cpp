@@ -1,19 +1,14 @@
-// Trust store and rollback state in state_dir(). Read-modify-write cycles hold an flock on
-// state_dir()/lock so concurrent modelswarm processes do not lose each other's updates.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
+// Trust store, rollback state and manifest ledgers in state_dir(), each read-modify-write under
+// StateLock (state_file.hpp).
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <sstream>
 
 #include "crypto/minisign_util.hpp"
 #include "modelswarm/paths.hpp"
 #include "modelswarm/trust.hpp"
+#include "release/state_file.hpp"
 
 namespace modelswarm {
 
@@ -21,45 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kMaxStateFile = 16u << 20;
-
-class StateLock {
- public:
-  static Result<StateLock> acquire() {
-    MS_ASSIGN_OR_RETURN(fs::path dir, ensure_state_dir());
-    fs::path p = dir / "lock";
-    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Error::io(p.string() + ": cannot open: " + std::strerror(errno));
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        ::close(fd);
-        return Error::io(p.string() + ": cannot lock: " + std::strerror(errno));
-      }
-    }
-    return StateLock(fd);
-  }
-  StateLock(StateLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  StateLock(const StateLock&) = delete;
-  ~StateLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-
- private:
-  explicit StateLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
 fs::path trust_file() { return state_dir() / "trusted_keys"; }
 fs::path rollback_file() { return state_dir() / "rollback.json"; }
 fs::path manifests_file(Ledger l = Ledger::seen) {
   return state_dir() / (l == Ledger::seen ? "manifests_seen.json" : "manifests_signed.json");
-}
-
-// Missing file: empty contents.
-Result<std::string> read_optional(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return std::string();
-  return read_small_file(p, kMaxStateFile);
 }
 
 std::string format_keys(const std::vector<PublicKey>& keys) {
@@ -85,18 +45,6 @@ Result<std::vector<PublicKey>> parse_keys(const std::string& text, const fs::pat
   return keys;
 }
 
-Result<nlohmann::json> load_state_object(const fs::path& p) {
-  MS_ASSIGN_OR_RETURN(std::string text, read_optional(p));
-  if (text.empty()) return nlohmann::json::object();
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (!j.is_object()) throw std::runtime_error("not an object");
-    return j;
-  } catch (const std::exception& e) {
-    return Error::format(p.string() + ": corrupt state file: " + e.what());
-  }
-}
-
 Result<nlohmann::json> load_rollback() { return load_state_object(rollback_file()); }
 
 std::string manifest_key(const std::string& key_id, const std::string& name, uint64_t version) {
@@ -119,7 +67,7 @@ std::string rollback_key(const std::string& key_id, const std::string& name) {
 }  // namespace
 
 Result<std::vector<PublicKey>> load_trusted_keys() {
-  MS_ASSIGN_OR_RETURN(std::string text, read_optional(trust_file()));
+  MS_ASSIGN_OR_RETURN(std::string text, read_optional_state(trust_file()));
   return parse_keys(text, trust_file());
 }
 

@@ -18,6 +18,7 @@ const char* event_kind_name(Event::Kind kind) {
     case Event::Kind::done: return "done";
     case Event::Kind::error: return "error";
     case Event::Kind::stopped: return "stopped";
+    case Event::Kind::channel: return "channel";
   }
   return "unknown";
 }

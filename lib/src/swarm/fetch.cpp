@@ -142,6 +142,20 @@ class Fetch {
   FetchResult result_;
 };
 
+// A channel's item names a release (key, name, version); the manifest must be that release, or
+// whoever controls the info-hash could pass off another release of a key the user trusts.
+Status check_channel_release(const ChannelItem& item, const VerifiedManifest& v) {
+  const std::string where = "channel " + key_id_hex(item.channel.key.id) + "/" + item.channel.name + ": ";
+  if (!(v.key == item.channel.key))
+    return Error::trust(where + "the release is signed by key " + key_id_hex(v.key.id) + ", not the channel's");
+  if (v.manifest.name != item.channel.name)
+    return Error::trust(where + "the release is named '" + v.manifest.name + "', not '" + item.channel.name + "'");
+  if (v.manifest.version != static_cast<std::uint64_t>(item.seq))
+    return Error::trust(where + "the release is version " + std::to_string(v.manifest.version) +
+                        ", the channel announces version " + std::to_string(item.seq));
+  return Status::success();
+}
+
 // A release is a v2 torrent: its signed pieces roots are what prove each downloaded byte.
 Status require_v2(const Source& src, const std::string& origin) {
   bool v2 = src.atp.ti ? src.atp.ti->v2() : src.atp.info_hashes.has_v2();
@@ -313,6 +327,7 @@ Status Fetch::on_manifest_ready() {
                                              o_.trusted_keys, KeyPolicy::strict, *ti_, o_.source));
   verified_ = std::move(gate.verified);
   manifest_ = &verified_->manifest;
+  if (o_.channel) MS_TRY(check_channel_release(*o_.channel, *verified_));
   if (manifest_->name != name_)
     return Error::content(o_.source + ": torrent name '" + name_ + "' differs from the manifest's '" +
                           manifest_->name + "'");
@@ -742,6 +757,10 @@ Status check_fetch_options(const FetchOptions& o) {
   if (o.out_dir.empty()) return Error::invalid_argument("fetch: no output directory");
   for (const auto& k : o.trusted_keys)
     if (auto key = load_public_key(k); !key.ok()) return key.error();
+  if (!o.channel && looks_like_channel(o.source)) {
+    MS_TRY(parse_channel_ref(o.source));  // its key is the trusted one
+    return Status::success();
+  }
   if (o.trusted_keys.empty()) {
     MS_ASSIGN_OR_RETURN(std::vector<PublicKey> store, load_trusted_keys());
     if (store.empty())
@@ -754,10 +773,43 @@ Status check_fetch_options(const FetchOptions& o) {
   return require_v2(src, o.source);
 }
 
+namespace {
+
+// A KEY/NAME source: the item the DHT holds now, then the fetch of its magnet link with the
+// channel key trusted and the item's release required.
+Status follow_channel(Session& session, FetchOptions& o, const std::atomic<bool>& stop) {
+  if (!o.channel) {
+    MS_ASSIGN_OR_RETURN(ChannelRef ref, parse_channel_ref(o.source));
+    ChannelLookupOptions lookup;
+    lookup.dht_wait = o.stall_timeout;
+    MS_ASSIGN_OR_RETURN(std::optional<ChannelItem> item, resolve_channel(session, ref, lookup, stop));
+    if (!item)
+      return Error::network("channel " + o.source + ": no DHT node holds an item for it (never published, or "
+                            "forgotten: `modelswarm publish` or a seeder puts it again)");
+    o.channel = std::move(*item);
+  }
+  MS_TRY(check_channel_floor(*o.channel));
+  MS_TRY(record_channel_item(*o.channel));
+  Event e;
+  e.kind = Event::Kind::channel;
+  e.name = o.channel->channel.name;
+  e.info_hash = o.channel->info_hash;
+  e.message = "channel " + key_id_hex(o.channel->channel.key.id) + "/" + o.channel->channel.name + ": version " +
+              std::to_string(o.channel->seq);
+  SessionAccess::of(session).emit(e);
+  o.source = channel_magnet(*o.channel);
+  o.trusted_keys.push_back(o.channel->channel.key.to_base64());
+  return Status::success();
+}
+
+}  // namespace
+
 Result<FetchResult> fetch(Session& session, const FetchOptions& options,
                           const std::atomic<bool>& stop) {
   MS_TRY(check_fetch_options(options));
-  Fetch f(SessionAccess::of(session), options, stop);
+  FetchOptions o = options;
+  if (o.channel || looks_like_channel(o.source)) MS_TRY(follow_channel(session, o, stop));
+  Fetch f(SessionAccess::of(session), o, stop);
   return f.run();
 }
 

@@ -1,6 +1,7 @@
 // seed: many releases from one session, started without reading the model data.
 #include <map>
 
+#include "channel_keeper.hpp"
 #include "gate.hpp"
 #include "modelswarm/file_stamp.hpp"
 #include "modelswarm/paths.hpp"
@@ -63,7 +64,8 @@ std::string apply_seed_record(lt::add_torrent_params& atp, const fs::path& dir) 
 
 // Checks one release directory and loads its torrent, file names mapped onto the directory:
 // everything that needs no session.
-Result<lt::add_torrent_params> load_release(const fs::path& dir_in, const SeedOptions& o, std::string* warning) {
+Result<lt::add_torrent_params> load_release(const fs::path& dir_in, const SeedOptions& o, std::string* warning,
+                                            PublicKey* publisher = nullptr) {
   std::error_code ec;
   fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
   if (ec || !fs::is_directory(dir)) return Error::io(dir_in.string() + ": not a directory");
@@ -78,6 +80,7 @@ Result<lt::add_torrent_params> load_release(const fs::path& dir_in, const SeedOp
                                                               KeyPolicy::self_allowed, *atp.ti,
                                                               torrent_path.string()));
   *warning = gate.warning;
+  if (publisher) *publisher = gate.verified.key;
 
   // The torrent's root is the release name; the directory may be called something else.
   const lt::file_storage& files = atp.ti->files();
@@ -103,8 +106,8 @@ Result<lt::add_torrent_params> load_release(const fs::path& dir_in, const SeedOp
 // the seed record.
 Result<lt::add_torrent_params> prepare_release(const Session::Impl& s, const fs::path& dir_in,
                                                const SeedOptions& o, std::string* warning,
-                                               std::string* record_note) {
-  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_release(dir_in, o, warning));
+                                               std::string* record_note, PublicKey* publisher) {
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, load_release(dir_in, o, warning, publisher));
   std::error_code ec;
   const fs::path dir = fs::weakly_canonical(fs::absolute(dir_in), ec);
   if (!o.resume_dir.empty()) {
@@ -146,9 +149,12 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
   Session::Impl& s = SessionAccess::of(session);
   MS_TRY(check_seed_options(o));
   std::map<lt::torrent_handle, Seeded> seeded;
+  std::vector<ChannelRef> channels;
   for (const fs::path& dir : o.release_dirs) {
     std::string warning, record_note;
-    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning, &record_note));
+    PublicKey publisher;
+    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning, &record_note, &publisher));
+    if (atp.ti->name().size() <= kMaxChannelNameBytes) channels.push_back({publisher, atp.ti->name()});
     Seeded r;
     r.name = atp.ti->name();
     r.ih = info_hash_hex(atp.ti->info_hashes());
@@ -173,10 +179,11 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
     seeded.emplace(r.handle, std::move(r));
   }
 
+  ChannelKeeper keeper(s, std::move(channels), o.channel_refresh);
   auto next_tick = Clock::now();
   auto next_reconnect = Clock::now() + std::chrono::seconds(3);
   auto on_alert = [&](lt::alert* a) {
-    if (translate_common_alert(s, a)) return;
+    if (keeper.on_alert(a) || translate_common_alert(s, a)) return;
     if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
       Event e;
       e.kind = Event::Kind::warning;
@@ -194,6 +201,7 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
   while (!stop.load()) {
     for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(200))) on_alert(a);
     auto now = Clock::now();
+    keeper.tick(now);
     if (now >= next_tick) {
       next_tick = now + std::chrono::milliseconds(static_cast<int>(s.settings.status_interval * 1000));
       for (auto& [h, r] : seeded) {

@@ -4,6 +4,7 @@
 #include <libtorrent/session_params.hpp>
 #include <netdb.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "no_delay.hpp"
@@ -99,6 +100,19 @@ Result<std::unique_ptr<Session>> Session::open(const SessionSettings& settings,
     return Error::network(std::string("cannot start the BitTorrent session: ") + e.what());
   }
   if (settings.limit_local_peers) impl->ses->set_peer_class_filter(all_peers_global_class());
+  // Bootstrap routers are only asked for other nodes, never kept in the routing table; pinged
+  // as plain nodes they are kept, which a small private DHT needs to converge at all.
+  if (settings.dht)
+    for (const auto& spec : settings.dht_bootstrap) {
+      auto colon = spec.rfind(':');
+      int port = 0;
+      if (colon != std::string::npos) port = std::atoi(spec.c_str() + colon + 1);
+      if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
+        return Error::invalid_argument("DHT bootstrap node '" + spec + "': expected HOST:PORT");
+      std::string host = spec.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      impl->ses->add_dht_node({host, port});
+    }
   impl->ses->add_extension(make_no_delay_plugin());
 
   // Wait (bounded) for the listen sockets so that the bound port can be reported.

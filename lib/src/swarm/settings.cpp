@@ -31,13 +31,25 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
                                 lt::alert_category::storage | lt::alert_category::peer |
                                 lt::alert_category::connect | lt::alert_category::piece_progress |
                                 lt::alert_category::tracker | lt::alert_category::file_progress |
-                                lt::alert_category::block_progress);
+                                lt::alert_category::block_progress | lt::alert_category::dht);
   p.set_int(sp::alert_queue_size, 10000);
   p.set_int(sp::upload_rate_limit, static_cast<int>(s.upload_rate_limit));
   p.set_int(sp::download_rate_limit, static_cast<int>(s.download_rate_limit));
   p.set_int(sp::connections_limit, s.connections_limit);
   p.set_int(sp::unchoke_slots_limit, s.unchoke_slots);
   p.set_bool(sp::enable_dht, s.dht);
+  if (!s.dht_bootstrap.empty()) {
+    std::string nodes;
+    for (const auto& n : s.dht_bootstrap) nodes += (nodes.empty() ? "" : ",") + n;
+    p.set_str(sp::dht_bootstrap_nodes, nodes);
+  }
+  if (s.dht_private) {
+    p.set_bool(sp::dht_restrict_routing_ips, false);
+    p.set_bool(sp::dht_restrict_search_ips, false);
+    p.set_bool(sp::dht_ignore_dark_internet, false);
+    p.set_bool(sp::dht_enforce_node_id, false);
+    p.set_bool(sp::dht_prefer_verified_node_ids, false);
+  }
   p.set_bool(sp::enable_lsd, s.lsd);
   p.set_bool(sp::enable_upnp, false);    // never open ports on the user's router unasked
   p.set_bool(sp::enable_natpmp, false);
