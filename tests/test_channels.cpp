@@ -26,25 +26,6 @@ constexpr int kExitTrust = 3;
 constexpr int kExitNetwork = 5;
 const std::string kIh = std::string(64, 'a');
 
-Release pack_version(const fs::path& root, const std::string& name, std::uint64_t version,
-                     std::uint32_t seed, const modelswarm::KeyPair& key) {
-  Release r;
-  r.name = name;
-  r.dir = root / name;
-  fs::create_directories(r.dir);
-  write_random(r.dir / "model.bin", scaled(2 << 20), seed);
-  modelswarm::PackOptions o;
-  o.name = name;
-  o.version = version;
-  o.key = &key.secret_key;
-  o.piece_size = 256 << 10;
-  auto res = modelswarm::pack_release(r.dir, o);
-  REQUIRE_MESSAGE(res.ok(), (res.ok() ? "" : res.error().message));
-  r.magnet = res->magnet;
-  r.public_key = key.public_key.to_base64();
-  return r;
-}
-
 std::string info_hash_of(const Release& r) {
   auto s = modelswarm::read_release_torrent(r.dir / ".modelswarm" / "release.torrent");
   REQUIRE(s.ok());

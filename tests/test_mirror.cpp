@@ -10,27 +10,6 @@ using namespace swarmtest;
 
 namespace {
 
-// Packs `spec.size` random bytes as version `version` of `name` under root/<name>.
-Release pack_version(const fs::path& root, const std::string& name, std::uint64_t version,
-                     std::uint32_t seed, const modelswarm::KeyPair& key) {
-  Release r;
-  r.name = name;
-  r.dir = root / name;
-  fs::create_directories(r.dir);
-  write_random(r.dir / "model.bin", scaled(2 << 20), seed);
-  modelswarm::PackOptions o;
-  o.name = name;
-  o.version = version;
-  o.key = &key.secret_key;
-  o.piece_size = 256 << 10;
-  auto res = modelswarm::pack_release(r.dir, o);
-  REQUIRE_MESSAGE(res.ok(), (res.ok() ? "" : res.error().message));
-  r.magnet = res->magnet;
-  r.torrent = r.dir / ".modelswarm" / "release.torrent";
-  r.public_key = key.public_key.to_base64();
-  return r;
-}
-
 std::vector<std::string> mirror_args(const fs::path& file) {
   std::vector<std::string> a{"mirror", file.string()};
   for (auto& f : lan_flags()) a.push_back(f);
