@@ -103,6 +103,7 @@ TEST_CASE("Llama 3 style byte-level BPE: gpt2 model, llama-bpe pre-tokenizer, BO
   CHECK((*tokens)[11] == "[PAD11]");  // a hole in the ids
   auto types = md.get_i32_array("tokenizer.ggml.token_type");
   REQUIRE(types.ok());
+  CHECK((*types)[11] == 5);  // unused, as llama.cpp's converter marks holes
   CHECK((*types)[8] == 1);
   CHECK((*types)[9] == 3);   // special added token: control
   CHECK((*types)[12] == 4);  // non-special added token: user-defined
@@ -113,6 +114,27 @@ TEST_CASE("Llama 3 style byte-level BPE: gpt2 model, llama-bpe pre-tokenizer, BO
   CHECK(md.get_bool("tokenizer.ggml.add_bos_token").value() == true);
   CHECK(md.get_bool("tokenizer.ggml.add_eos_token").value() == false);
   CHECK_FALSE(md.contains("tokenizer.ggml.scores"));
+}
+
+TEST_CASE("Qwen-style: the token list is padded to config.json's vocab_size; <|...|> added tokens are control") {
+  mstest::TempDir d;
+  json tok = byte_level_tokenizer(kLlama3Split);
+  tok["added_tokens"].push_back({{"id", 13}, {"content", "<|fim_prefix|>"}, {"special", false}});
+  tok["added_tokens"].push_back({{"id", 14}, {"content", "<|file_sep|>"}, {"special", false}});
+  fs::create_directories(d.path());
+  mstest::write_file((d.path() / "config.json").string(), json{{"vocab_size", 24}}.dump());
+  Metadata md = convert(d.path(), tok);
+  auto tokens = md.get_string_array("tokenizer.ggml.tokens");
+  auto types = md.get_i32_array("tokenizer.ggml.token_type");
+  REQUIRE(tokens.ok());
+  REQUIRE(types.ok());
+  REQUIRE(tokens->size() == 24);  // the embedding's rows, as llama.cpp requires
+  REQUIRE(types->size() == 24);
+  CHECK((*tokens)[23] == "[PAD23]");
+  CHECK((*types)[23] == 5);
+  CHECK((*types)[13] == 3);  // "special": false, but "<|...|>": control, as llama.cpp converts it
+  CHECK((*types)[14] == 3);
+  CHECK((*types)[12] == 4);  // "<tool>" stays user-defined
 }
 
 TEST_CASE("plain ByteLevel is gpt2; tokenizer_config.json names BOS/EOS and the chat template") {

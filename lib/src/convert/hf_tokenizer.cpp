@@ -16,7 +16,7 @@ using convert::read_json_object;
 namespace fs = std::filesystem;
 
 // llama.cpp's token types (tokenizer.ggml.token_type).
-enum : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6 };
+enum : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
 
 const char* const kSpace = "\xe2\x96\x81";  // U+2581, SentencePiece's visible space
 
@@ -128,7 +128,8 @@ bool is_byte_token(const std::string& t) {
   return t.size() == 6 && t.compare(0, 3, "<0x") == 0 && hex(t[3]) && hex(t[4]) && t[5] == '>';
 }
 
-Status read_vocab(const json& j, const json& model, Converted& c, const std::string& src) {
+// `vocab_size`: config.json's, 0 when absent.
+Status read_vocab(const json& j, const json& model, Converted& c, const std::string& src, int64_t vocab_size) {
   auto vit = model.find("vocab");
   if (vit == model.end() || !vit->is_object() || vit->empty())
     return Error::format(src + ": model.vocab is missing or empty");
@@ -148,16 +149,24 @@ Status read_vocab(const json& j, const json& model, Converted& c, const std::str
       int64_t id = a["id"].get<int64_t>();
       if (id < 0 || id >= kMaxVocab) return Error::format(src + ": added token with an invalid id");
       MS_ASSIGN_OR_RETURN(bool special, convert::optional_bool(a, "special", false, src));
-      const int32_t type = special ? kControl : kUserDefined;
+      const std::string& text = a["content"].get_ref<const std::string&>();
+      // llama.cpp's converter marks "<|...|>" added tokens control whatever their "special"
+      // flag (Qwen's <|fim_prefix|>, <|repo_name|>, <|file_sep|>), and llama.cpp warns on
+      // load when such a token is user-defined.
+      const bool looks_special = text.size() > 4 && text.rfind("<|", 0) == 0 && text.compare(text.size() - 2, 2, "|>") == 0;
+      const int32_t type = special || looks_special ? kControl : kUserDefined;
       auto& slot = by_id[id];
       if (!slot.first.empty() && slot.first != a["content"].get<std::string>())
         return Error::format(src + ": added token " + std::to_string(id) + " clashes with the vocabulary");
       slot = {a["content"].get<std::string>(), type};
     }
   }
-  const int64_t n = by_id.rbegin()->first + 1;
+  // The list covers every embedding row: checkpoints pad vocab_size past their tokens (Qwen2/3:
+  // 151,669 tokens, 151,936 rows), and llama.cpp refuses a GGUF whose list is shorter than the
+  // embedding. Ids no token has are "[PADn]", unused, as llama.cpp's converter writes them.
+  const int64_t n = std::max(by_id.rbegin()->first + 1, std::min(vocab_size, kMaxVocab));
   c.tokens.resize(n);
-  c.types.assign(n, kUserDefined);
+  c.types.assign(n, kUnused);
   for (int64_t i = 0; i < n; ++i) c.tokens[i] = "[PAD" + std::to_string(i) + "]";
   for (auto& [id, tt] : by_id) {
     c.tokens[id] = tt.first;
@@ -250,7 +259,9 @@ Result<Metadata> convert::tokenizer_metadata_from_json(const json& j, const json
 
   Converted c;
   MS_TRY(classify(j, model, c, src));
-  MS_TRY(read_vocab(j, model, c, src));
+  int64_t vocab_size = 0;
+  if (auto it = cfg.find("vocab_size"); it != cfg.end() && it->is_number_integer()) vocab_size = std::max<int64_t>(0, it->get<int64_t>());
+  MS_TRY(read_vocab(j, model, c, src, vocab_size));
   MS_TRY(read_merges(model, c, src));
 
   // Ids are -1 when unknown.
