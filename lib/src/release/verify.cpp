@@ -143,12 +143,10 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
   ho.threads = o.threads;
   ho.progress = o.progress;
   ho.cancel = o.cancel;
+  // A file that changed size between the directory walk and the hash comes back from
+  // hash_plan as a content error already; every error is passed on as it is.
   auto hr = hash_plan(plan, ho);
-  if (!hr.ok()) {
-    // A file that changed size between the directory walk and the hash is a content problem.
-    if (hr.error().code == ErrorCode::content) return Error::content(hr.error().message);
-    return hr.error();
-  }
+  if (!hr.ok()) return hr.error();
   for (const auto& p : pending) {
     const ManifestFile& f = *p.file;
     rep.files_checked++;
