@@ -23,12 +23,4 @@ inline nlohmann::json bundle_stats_json(const BundleStats& s) {
           {"grouped_frames", s.grouped_frames}};
 }
 
-inline std::string human_bytes(uint64_t b) {
-  char buf[32];
-  if (b >= 1000000000ull) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  else if (b >= 1000000ull) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
-  return buf;
-}
-
 }  // namespace modelswarm::cli

@@ -4,6 +4,7 @@
 #include "bundle_report.hpp"
 #include "command.hpp"
 #include "progress.hpp"
+#include "units.hpp"
 #include "modelswarm/bundle.hpp"
 
 namespace modelswarm::cli {
@@ -39,7 +40,7 @@ class ExportCommand : public Command {
       print_json(doc);
     } else if (!g.quiet) {
       std::printf("exported %s to %s: %s -> %s (%.2fx) in %.1f s\n", release_.c_str(), output_.c_str(),
-                  human_bytes(s.bytes_in).c_str(), human_bytes(s.bytes_out).c_str(),
+                  format_size(s.bytes_in).c_str(), format_size(s.bytes_out).c_str(),
                   s.bytes_out ? double(s.bytes_in) / double(s.bytes_out) : 0.0, s.seconds);
     }
     return kExitOk;

@@ -5,6 +5,7 @@
 #include "bundle_report.hpp"
 #include "command.hpp"
 #include "progress.hpp"
+#include "units.hpp"
 #include "modelswarm/bundle.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/trust.hpp"
@@ -68,10 +69,11 @@ class ImportCommand : public Command {
       doc["torrent"] = r->torrent;
       print_json(doc);
     } else if (!g.quiet) {
-      std::printf("imported %s v%llu into %s: %s -> %s verified in %.1f s (%.0f MB/s)\n",
+      const uint64_t rate = s.seconds > 0 ? static_cast<uint64_t>(double(s.bytes_out) / s.seconds) : 0;
+      std::printf("imported %s v%llu into %s: %s -> %s verified in %.1f s (%s/s)\n",
                   r->name.c_str(), static_cast<unsigned long long>(r->version), r->release_dir.c_str(),
-                  human_bytes(s.bytes_in).c_str(), human_bytes(s.bytes_out).c_str(), s.seconds,
-                  s.seconds > 0 ? s.bytes_out / 1e6 / s.seconds : 0.0);
+                  format_size(s.bytes_in).c_str(), format_size(s.bytes_out).c_str(), s.seconds,
+                  format_size(rate).c_str());
     }
     return kExitOk;
   }

@@ -6,20 +6,11 @@
 #include <map>
 
 #include "command.hpp"
+#include "units.hpp"
 #include "modelswarm/model_info.hpp"
 
 namespace modelswarm::cli {
 namespace {
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 std::string human_count(uint64_t n) {
   char buf[32];
@@ -137,10 +128,10 @@ class InspectCommand : public Command {
     std::printf("path:          %s\n", path_.c_str());
     if (m.format == ModelFormat::gguf)
       std::printf("format:        GGUF v%u (alignment %u), %s\n", m.gguf_version, m.gguf_alignment,
-                  human_bytes(file_bytes).c_str());
+                  format_size(file_bytes).c_str());
     else
       std::printf("format:        safetensors, %zu file%s, %s\n", m.files.size(),
-                  m.files.size() == 1 ? "" : "s", human_bytes(file_bytes).c_str());
+                  m.files.size() == 1 ? "" : "s", format_size(file_bytes).c_str());
     std::string arch = m.architecture();
     std::printf("architecture:  %s\n", arch.empty() ? "(unknown)" : arch.c_str());
     std::string name = m.metadata.string_or("general.name", "");
@@ -164,7 +155,7 @@ class InspectCommand : public Command {
     std::printf("\ntensor types:\n");
     for (const auto& [dtype, s] : types)
       std::printf("  %-8s %6" PRIu64 " tensors %12s params %12s %6.2f%%\n", dtype.c_str(), s.tensors,
-                  human_count(s.parameters).c_str(), human_bytes(s.bytes).c_str(),
+                  human_count(s.parameters).c_str(), format_size(s.bytes).c_str(),
                   total ? 100.0 * double(s.bytes) / double(total) : 0.0);
     if (no_tensors_) return;
     size_t w = 4;

@@ -161,18 +161,6 @@ nlohmann::json EventPrinter::to_json(const Event& e) {
 
 namespace {
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-  return buf;
-}
-
 std::string human_eta(std::int64_t s) {
   if (s < 0) return "--:--";
   char buf[32];
@@ -189,16 +177,16 @@ void EventPrinter::status_line() {
     if (!line.empty()) line += " | ";
     if (p.state == "seeding") {
       line += name + ": seeding, " + std::to_string(p.peers) + " peers, up " +
-              human_bytes(static_cast<double>(p.upload_rate)) + "/s, sent " +
-              human_bytes(static_cast<double>(p.payload_uploaded));
+              format_size(p.upload_rate) + "/s, sent " +
+              format_size(p.payload_uploaded);
     } else {
       double frac = p.total_wanted > 0 ? static_cast<double>(p.total_done) / static_cast<double>(p.total_wanted) : 0;
       int filled = static_cast<int>(frac * 20);
       line += name + " [" + std::string(static_cast<size_t>(filled), '#') +
               std::string(static_cast<size_t>(20 - filled), '.') + "] " +
-              human_bytes(static_cast<double>(p.total_done)) + "/" +
-              human_bytes(static_cast<double>(p.total_wanted)) + " " +
-              human_bytes(static_cast<double>(p.download_rate)) + "/s " +
+              format_size(p.total_done) + "/" +
+              format_size(p.total_wanted) + " " +
+              format_size(p.download_rate) + "/s " +
               std::to_string(p.peers) + " peers ETA " + human_eta(p.eta_seconds) + " (" + p.state + ")";
       if (p.peers == 0) line += " waiting: " + swarm::describe_waiting(p);
     }
@@ -255,14 +243,14 @@ void EventPrinter::operator()(const Event& e) {
     case Event::Kind::peer_banned: line = "banned peer " + e.message + " (sent bad data)"; break;
     case Event::Kind::warning: line = "warning: " + (e.name.empty() ? "" : e.name + ": ") + e.message; break;
     case Event::Kind::reused:
-      line = e.name + ": reused " + human_bytes(static_cast<double>(e.reuse.bytes_reused)) +
-             " from local releases, about " + human_bytes(static_cast<double>(e.reuse.expected_download)) +
+      line = e.name + ": reused " + format_size(e.reuse.bytes_reused) +
+             " from local releases, about " + format_size(e.reuse.expected_download) +
              " left to download (" + e.message + ")";
       break;
     case Event::Kind::done:
       line = e.name + ": verified release in " + e.dir + " (reused " +
-             human_bytes(static_cast<double>(e.progress.reused)) + ", downloaded " +
-             human_bytes(static_cast<double>(e.progress.payload_downloaded)) + ")";
+             format_size(e.progress.reused) + ", downloaded " +
+             format_size(e.progress.payload_downloaded) + ")";
       break;
     default: return;  // errors are reported by the command; hash failures are noisy
   }

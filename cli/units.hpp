@@ -1,4 +1,5 @@
-// Parsing of sizes and dates given on the command line.
+// Sizes and dates on the command line: parsing what users type, and the one way every command
+// prints a size (binary multiples, as parse_size reads them).
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,8 @@ namespace modelswarm::cli {
 // "16384", "16K", "4M", "4MiB", "1G" (binary multiples). nullopt when malformed.
 std::optional<uint64_t> parse_size(const std::string& s);
 
-// "1.5 MiB", "512 B": binary multiples, one decimal above KiB.
+// "1.5 MiB", "512 B": binary multiples, one decimal from KiB up. Rates print as
+// format_size(bytes per second) + "/s".
 std::string format_size(uint64_t bytes);
 
 // "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", or "@SECONDS" since the epoch.

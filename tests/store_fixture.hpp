@@ -15,6 +15,7 @@
 #include "modelswarm/release.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
+#include "test_env.hpp"
 
 namespace storetest {
 
@@ -22,10 +23,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-inline bool sanitized() {
-  const char* s = std::getenv("MODELSWARM_SANITIZED");
-  return s && *s && std::string(s) != "0";
-}
+using mstest::sanitized;
 
 // A private MODELSWARM_HOME (registry, trust store, rollback state) for one test case.
 struct Home {
@@ -93,6 +91,20 @@ inline Packed pack(const fs::path& dir, const std::string& name, uint64_t versio
   REQUIRE_MESSAGE(res.ok(), (res.ok() ? "" : res.error().message));
   return {res->release_dir, res->magnet, res->info_hash_v2, res->manifest, res->piece_size};
 }
+
+// Two versions of one GGUF model, the same tensors under a different general.name, packed as
+// versions 1 and 2 in 64 KiB pieces.
+struct GgufPair {
+  mstest::TempDir tmp;
+  Packed v1, v2;
+  GgufPair() {
+    GgufShape s;
+    write_gguf(tmp / "v1" / "model.gguf", "tiny", s);
+    write_gguf(tmp / "v2" / "model.gguf", "tiny-llama-chat-v2 with a fixed chat template", s);
+    v1 = pack(tmp / "v1", "tiny", 1, 64 << 10);
+    v2 = pack(tmp / "v2", "tiny", 2, 64 << 10);
+  }
+};
 
 inline json parse_json(const std::string& out) {
   auto j = json::parse(out, nullptr, false);

@@ -9,7 +9,9 @@
 #include <random>
 
 #include "modelswarm/bundle.hpp"
+#include "bundle/bundle_format.hpp"
 #include "bundle/byte_group.hpp"
+#include "corrupt.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
 
@@ -94,15 +96,7 @@ struct Fixture {
   }
 };
 
-void flip_byte(const fs::path& p, uint64_t offset) {
-  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c;
-  f.read(&c, 1);
-  c ^= 0x40;
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
+using mstest::flip_byte;
 
 }  // namespace
 

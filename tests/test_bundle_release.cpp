@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "modelswarm/bundle_format.hpp"
+#include "bundle/bundle_format.hpp"
 #include "process.hpp"
 #include "release_fixture.hpp"
 

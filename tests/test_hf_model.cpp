@@ -12,6 +12,7 @@
 #include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/hf_model.hpp"
 #include "modelswarm/infer.hpp"
+#include "generate_helpers.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
 
@@ -46,21 +47,7 @@ std::vector<float> logits(std::shared_ptr<const Model> m, const std::vector<int3
   return std::vector<float>(l->begin(), l->end());
 }
 
-std::vector<int32_t> greedy(std::shared_ptr<const Model> m, const std::vector<int32_t>& prompt, int n) {
-  auto ctx = Context::create(m, ContextOptions{64, 2});
-  REQUIRE(ctx.ok());
-  GenerateOptions o;
-  o.n_predict = n;
-  o.sampling.temperature = 0;
-  o.stop_at_eos = false;
-  std::vector<int32_t> out;
-  auto st = generate(**ctx, prompt, o, [&](int32_t t, std::string_view) {
-    out.push_back(t);
-    return true;
-  });
-  REQUIRE(st.ok());
-  return out;
-}
+using mstest::greedy;
 
 uint64_t gguf_tensor_bytes(const fs::path& p) {
   auto g = read_gguf(p);

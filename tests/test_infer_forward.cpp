@@ -8,13 +8,15 @@
 
 #include "infer_test_model.hpp"
 #include "modelswarm/kernels.hpp"
+#include "generate_helpers.hpp"
+#include "test_env.hpp"
 
 using namespace modelswarm;
 using mstest::TestModelSpec;
 
 namespace {
 
-bool sanitized() { return std::getenv("MODELSWARM_SANITIZED") != nullptr; }
+using mstest::sanitized;
 
 std::vector<int32_t> some_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -133,24 +135,7 @@ TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
   check_model(s, 2e-2f);
 }
 
-namespace {
-std::vector<int32_t> greedy(const std::shared_ptr<const Model>& m, const std::vector<int32_t>& prompt, int n) {
-  auto ctx = Context::create(m, ContextOptions{64, 2});
-  REQUIRE(ctx.ok());
-  GenerateOptions o;
-  o.n_predict = n;
-  o.sampling.temperature = 0;
-  o.stop_at_eos = false;
-  std::vector<int32_t> out;
-  auto st = generate(**ctx, prompt, o, [&](int32_t id, std::string_view) {
-    out.push_back(id);
-    return true;
-  });
-  REQUIRE(st.ok());
-  CHECK(st->generated_tokens == static_cast<uint32_t>(n));
-  return out;
-}
-}  // namespace
+using mstest::greedy;
 
 TEST_CASE("greedy generation is deterministic, and scalar and SIMD kernels agree") {
   TestModelSpec s;

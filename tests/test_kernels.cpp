@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "modelswarm/kernel_bench.hpp"
+#include "kernels/kernel_bench.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
+#include "test_env.hpp"
 
 using namespace modelswarm;
 
@@ -25,7 +26,7 @@ constexpr double kReorderTolerance = 2e-5;
 // float product that costs up to about half a step per element.
 constexpr double kActivationQuantTolerance = 1.5e-2;
 
-bool sanitized() { return std::getenv("MODELSWARM_SANITIZED") != nullptr; }
+using mstest::sanitized;
 
 struct IsaGuard {
   ~IsaGuard() { (void)set_kernel_isa("auto"); }

@@ -14,6 +14,7 @@
 #include "modelswarm/minisign.hpp"
 #include "modelswarm/release.hpp"
 #include "modelswarm/safetensors_writer.hpp"
+#include "corrupt.hpp"
 #include "release_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -60,12 +61,7 @@ struct Packed {
   }
 };
 
-void flip_byte(const fs::path& p, uint64_t offset) {
-  std::string s = mstest::read_file(p.string());
-  REQUIRE(offset < s.size());
-  s[offset] = static_cast<char>(s[offset] ^ 0x40);
-  mstest::write_file(p.string(), s);
-}
+using mstest::flip_byte;
 
 // Runs verify and checks the exit code, and that neither the release nor the state changed.
 json expect_refused(Packed& p, int code, std::vector<std::string> extra = {}) {

@@ -11,18 +11,6 @@ using modelswarm::ByteRange;
 
 namespace {
 
-struct GgufPair {
-  mstest::TempDir tmp;
-  Packed v1, v2;
-  GgufPair() {
-    GgufShape s;
-    write_gguf(tmp / "v1" / "model.gguf", "tiny", s);
-    write_gguf(tmp / "v2" / "model.gguf", "tiny-llama-chat-v2 with a fixed chat template", s);
-    v1 = pack(tmp / "v1", "tiny", 1, 64 << 10);
-    v2 = pack(tmp / "v2", "tiny", 2, 64 << 10);
-  }
-};
-
 uint64_t tensor_count(const modelswarm::Manifest& m) {
   uint64_t n = 0;
   for (const auto& f : m.files)

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "corrupt.hpp"
 #include "store_fixture.hpp"
 #include "swarm_helpers.hpp"
 
@@ -54,15 +55,7 @@ FetchOutcome fetch_from(const Packed& release, const fs::path& seed_log, const f
   return o;
 }
 
-void flip_byte(const fs::path& file, uint64_t offset) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
+using mstest::flip_byte;
 
 }  // namespace
 

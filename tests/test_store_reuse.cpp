@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "modelswarm/store.hpp"
+#include "corrupt.hpp"
 #include "store_fixture.hpp"
 
 using namespace storetest;
@@ -12,27 +13,7 @@ using modelswarm::ReuseSource;
 
 namespace {
 
-struct GgufPair {
-  mstest::TempDir tmp;
-  Packed v1, v2;
-  GgufPair() {
-    GgufShape s;
-    write_gguf(tmp / "v1" / "model.gguf", "tiny", s);
-    write_gguf(tmp / "v2" / "model.gguf", "tiny-llama-chat-v2 with a fixed chat template", s);
-    v1 = pack(tmp / "v1", "tiny", 1, 64 << 10);
-    v2 = pack(tmp / "v2", "tiny", 2, 64 << 10);
-  }
-};
-
-void flip_byte(const fs::path& file, uint64_t offset) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
+using mstest::flip_byte;
 
 // The chunk of v1 holding the most bytes (a big tensor), by index.
 size_t biggest_chunk(const modelswarm::ManifestFile& f) {

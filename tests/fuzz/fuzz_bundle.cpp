@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle/bundle_format.hpp"
 #include "modelswarm/bundle.hpp"
 
 using namespace modelswarm;

@@ -24,6 +24,7 @@
 #include "modelswarm/release.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
+#include "test_env.hpp"
 
 // Tests spell releases as designated initializers naming only the fields they change.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -34,10 +35,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-inline bool sanitized() {
-  const char* s = std::getenv("MODELSWARM_SANITIZED");
-  return s && *s && std::string(s) != "0";
-}
+using mstest::sanitized;
 
 // Sizes shrink under ASan/UBSan, which runs everything about 3x slower.
 inline std::uint64_t scaled(std::uint64_t bytes) { return sanitized() ? bytes / 4 : bytes; }

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modelswarm/kernel_bench.hpp"
+#include "kernels/kernel_bench.hpp"
 #include "modelswarm/thread_pool.hpp"
 
 using namespace modelswarm;

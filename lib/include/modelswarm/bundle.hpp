@@ -1,5 +1,5 @@
 // Offline bundles: a whole release in one file (`modelswarm export` / `import`), for sites that
-// cannot join a swarm. The container layout is in bundle_format.hpp.
+// cannot join a swarm. The container layout is in lib/src/bundle/bundle_format.hpp (internal).
 //
 // Two levels:
 //  - the container: write_bundle() / BundleReader, in terms of a BundleLayout (files split into
@@ -12,16 +12,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "modelswarm/bundle_format.hpp"
 #include "modelswarm/error.hpp"
 #include "modelswarm/sha256.hpp"
 
 namespace modelswarm {
 
+struct BundleHeader;
 struct Manifest;
 struct TrustOptions;
 
@@ -62,7 +63,8 @@ struct BundleWriteOptions {
   int level = 1;  // zstd level; 1 measured best on byte-grouped BF16 (see scripts/bench_bundle.sh)
   uint64_t frame_bytes = 4ull << 20;  // a chunk larger than this spans several frames
   unsigned threads = 0;               // 0: all cores
-  BundleProgressFn progress;          // raw bytes done / total, from any thread
+  // Raw bytes done / total, called on the calling thread only (as each frame is written).
+  BundleProgressFn progress;
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -79,7 +81,7 @@ struct BundleStats {
 // Writes `out` (via a temporary name in the same directory, renamed when complete). Reads the
 // files of `layout` under `source_dir`, checks every piece's SHA-256 on the way (content error
 // naming the file and chunk: a bundle of bad data would only be refused on import).
-// REQUIRES: frame_bytes in [64 KiB, kMaxFrameRawBytes].
+// REQUIRES: frame_bytes in [64 KiB, 64 MiB] (the container's largest frame).
 Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleSections& sections,
                                  const BundleLayout& layout,
                                  const std::filesystem::path& source_dir,
@@ -91,6 +93,8 @@ struct BundleExtractOptions {
   // renames), so a crash after import cannot leave a file that was never written to disk under
   // its final name. Off trades that for speed: the disk, not decoding, bounds a synced import.
   bool sync = true;
+  // Raw bytes done / total, called from every decoding thread, one call at a time and with
+  // `done` increasing.
   BundleProgressFn progress;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -109,9 +113,8 @@ class BundleReader {
   BundleReader& operator=(const BundleReader&) = delete;
   ~BundleReader();
 
-  const BundleHeader& header() const { return header_; }
   const BundleSections& sections() const { return sections_; }
-  uint64_t file_size() const { return header_.total_bytes(); }
+  uint64_t file_size() const;
 
   // Reads and checks the index against `layout` (format error when the frames do not tile its
   // files exactly, chunk by chunk), then decodes every frame in parallel into
@@ -125,7 +128,7 @@ class BundleReader {
   BundleReader() = default;
   int fd_ = -1;
   std::string name_;
-  BundleHeader header_;
+  std::unique_ptr<BundleHeader> header_;  // bundle_format.hpp stays internal
   BundleSections sections_;
 };
 

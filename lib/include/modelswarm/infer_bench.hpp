@@ -1,6 +1,6 @@
 // `modelswarm bench`: prefill and decode speed of a model, set against the limits measured on
 // this machine in the same run (memory read bandwidth for decode, peak int8 rate for prefill).
-// Every rate is given twice, as kernel_bench.hpp does: per second of wall-clock time, and per
+// Every rate is given twice (bench_rate.hpp): per second of wall-clock time, and per
 // second of process CPU time per thread (what the code achieves while it runs, which still
 // holds when other processes compete for the cores).
 #pragma once
@@ -11,7 +11,7 @@
 
 #include "modelswarm/error.hpp"
 #include "modelswarm/infer.hpp"
-#include "modelswarm/kernel_bench.hpp"
+#include "modelswarm/bench_rate.hpp"
 
 namespace modelswarm {
 

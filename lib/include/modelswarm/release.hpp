@@ -28,6 +28,8 @@ class torrent_info;
 
 namespace modelswarm {
 
+// Bytes hashed / total. Called from the hashing threads, one call at a time and with `done`
+// increasing, so a callback needs no lock of its own.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 struct PackOptions {

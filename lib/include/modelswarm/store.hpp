@@ -37,7 +37,8 @@ struct ByteRange {
 struct ReuseOptions {
   unsigned threads = 0;  // 0: all cores
   // Chunk (file index into the target manifest, chunk) the target already holds and that must
-  // not be rewritten, e.g. pieces a resumed download already verified. Called from one thread.
+  // not be rewritten, e.g. pieces a resumed download already verified. Called on the calling
+  // thread only, before any copy starts.
   std::function<bool(size_t file, const Chunk& chunk)> already_present;
   // Try FICLONERANGE for block-aligned ranges (shares extents, no data written).
   bool reflink = true;

@@ -1,5 +1,6 @@
 #include <filesystem>
 
+#include "bundle/bundle_format.hpp"
 #include "modelswarm/bundle.hpp"
 #include "modelswarm/manifest.hpp"
 #include "modelswarm/minisign.hpp"

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "modelswarm/bundle_format.hpp"
+#include "bundle/bundle_format.hpp"
 
 namespace modelswarm {
 

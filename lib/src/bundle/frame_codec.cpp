@@ -1,6 +1,6 @@
 #include <zstd.h>
 
-#include "modelswarm/bundle_format.hpp"
+#include "bundle/bundle_format.hpp"
 #include "bundle/byte_group.hpp"
 
 namespace modelswarm {

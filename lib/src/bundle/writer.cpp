@@ -10,8 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#include "bundle/bundle_format.hpp"
 #include "bundle/chunk_hash.hpp"
 #include "util/file_io.hpp"
+#include "util/parallel_jobs.hpp"
 #include "modelswarm/bundle.hpp"
 
 namespace modelswarm {
@@ -63,7 +65,7 @@ class ExportPipeline {
   // Runs the workers and appends every frame to `out` from `data_offset`; fills entries/stats.
   Status run(int out, const std::string& out_name, uint64_t data_offset, unsigned threads,
              std::vector<FrameEntry>& entries, BundleStats& stats) {
-    threads = std::max(1u, std::min<unsigned>(threads, std::max<size_t>(jobs_.size(), 1)));
+    threads = worker_threads(threads, jobs_.size());
     // Frames compressed ahead of the one being written; bounds memory to a few frames per thread.
     window_ = 4 * size_t{threads};
     std::vector<std::thread> workers;
@@ -235,7 +237,7 @@ Result<BundleStats> write_bundle(const std::filesystem::path& out, const BundleS
 
     BundleStats stats;
     std::vector<FrameEntry> entries;
-    unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = worker_threads(options.threads);
     ExportPipeline pipeline(layout, sources, names, options);
     MS_TRY(pipeline.run(fd.get(), tmp_name, h.data_offset(), threads, entries, stats));
 

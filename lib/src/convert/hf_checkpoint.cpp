@@ -104,6 +104,67 @@ bool is_hf_checkpoint_dir(const fs::path& dir) {
   return false;
 }
 
+namespace {
+
+// The tensors of block `l`, their shapes from config.json; llama's q and k rows are permuted
+// back to GGUF's head layout.
+Status add_block(Builder& b, const convert::HfConfig& cfg, uint32_t l) {
+  const uint64_t d = cfg.n_embd, hd = cfg.head_dim, q = uint64_t{cfg.n_head} * hd,
+                 kv = uint64_t{cfg.n_head_kv} * hd, f = cfg.n_ff;
+  const bool llama = cfg.arch == "llama";
+  const std::string h = "model.layers." + std::to_string(l) + ".";
+  const std::string g = "blk." + std::to_string(l) + ".";
+  for (const BlockName& n : kBlockNames) {
+    const std::string hf = n.hf;
+    // rows x cols of each weight, from config.json; biases are vectors of `rows`.
+    uint64_t rows = d, cols = d, permute = 0;
+    if (hf.starts_with("self_attn.q_proj")) rows = q, permute = llama ? hd : 0;
+    else if (hf.starts_with("self_attn.k_proj")) rows = kv, permute = llama ? hd : 0;
+    else if (hf.starts_with("self_attn.v_proj")) rows = kv;
+    else if (hf == "self_attn.o_proj.weight") cols = q;
+    else if (hf == "mlp.gate_proj.weight" || hf == "mlp.up_proj.weight") rows = f;
+    else if (hf == "mlp.down_proj.weight") cols = f;
+    if (n.role == HfTensorRole::vector) {
+      if (hf.ends_with(".bias")) {
+        if (llama) continue;  // llama has none (attention_bias is refused in config.json)
+        cols = rows;
+      }
+      rows = 1;
+      permute = 0;
+    }
+    MS_TRY(b.add(h + hf, g + n.gguf, n.role, rows, cols, true, permute));
+  }
+  for (const char* skip : {"self_attn.rotary_emb.inv_freq"})
+    if (auto it = b.by_name.find(h + skip); it != b.by_name.end()) b.used[it->second] = true;
+  return {};
+}
+
+// The GGUF metadata: architecture, name (the directory's), hyper-parameters and, when
+// tokenizer.json converts, the tokenizer (else its error is kept, or returned if required).
+Status set_metadata(HfCheckpoint& ck, const convert::HfConfig& cfg, const fs::path& dir, bool require_tokenizer) {
+  Metadata& md = ck.metadata;
+  md.set_origin(dir.string());
+  md.set("general.architecture", MetaValue::string(cfg.arch));
+  std::string name = fs::absolute(dir).lexically_normal().filename().string();
+  if (name.empty()) name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
+  md.set("general.name", MetaValue::string(name.empty() ? std::string("model") : name));
+  convert::add_hparams(md, cfg);
+  auto tok = hf_tokenizer_metadata(dir);
+  if (!tok.ok()) {
+    if (require_tokenizer) return tok.error();
+    ck.tokenizer_error = tok.error().message;
+    return {};
+  }
+  auto n = tok->get_string_array("tokenizer.ggml.tokens");
+  if (n.ok() && n->size() > cfg.n_vocab)
+    return Error::format(dir.string() + ": tokenizer.json has " + std::to_string(n->size()) +
+                         " tokens, more than the " + std::to_string(cfg.n_vocab) + " embedding rows");
+  for (const auto& [k, v] : tok->entries()) md.set(k, v);
+  return {};
+}
+
+}  // namespace
+
 Result<HfCheckpoint> open_hf_checkpoint(const fs::path& dir, bool require_tokenizer) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -124,9 +185,7 @@ Result<HfCheckpoint> open_hf_checkpoint(const fs::path& dir, bool require_tokeni
   const auto& emb_shape = ck.info.tensors[emb->second].shape;
   if (emb_shape.size() != 2 || emb_shape[0] == 0 || emb_shape[0] > INT32_MAX)
     return Error::format(dir.string() + ": model.embed_tokens.weight is not a [vocab x hidden] matrix");
-  const uint64_t n_vocab = emb_shape[0], d = cfg.n_embd, hd = cfg.head_dim,
-                 q = uint64_t{cfg.n_head} * hd, kv = uint64_t{cfg.n_head_kv} * hd, f = cfg.n_ff;
-  const bool llama = cfg.arch == "llama";
+  const uint64_t n_vocab = emb_shape[0], d = cfg.n_embd;
   MS_TRY(b.add("model.embed_tokens.weight", "token_embd.weight", HfTensorRole::token_embd, n_vocab, d, true));
   MS_TRY(b.add("model.norm.weight", "output_norm.weight", HfTensorRole::vector, 1, d, true));
   if (!cfg.tie_embeddings) {
@@ -143,56 +202,14 @@ Result<HfCheckpoint> open_hf_checkpoint(const fs::path& dir, bool require_tokeni
     rf.cols = cfg.rope_freqs.size();
     ck.tensors.push_back(std::move(rf));
   }
-  for (uint32_t l = 0; l < cfg.n_layer; ++l) {
-    const std::string h = "model.layers." + std::to_string(l) + ".";
-    const std::string g = "blk." + std::to_string(l) + ".";
-    for (const BlockName& n : kBlockNames) {
-      const std::string hf = n.hf;
-      // rows x cols of each weight, from config.json; biases are vectors of `rows`.
-      uint64_t rows = d, cols = d, permute = 0;
-      if (hf.starts_with("self_attn.q_proj")) rows = q, permute = llama ? hd : 0;
-      else if (hf.starts_with("self_attn.k_proj")) rows = kv, permute = llama ? hd : 0;
-      else if (hf.starts_with("self_attn.v_proj")) rows = kv;
-      else if (hf == "self_attn.o_proj.weight") cols = q;
-      else if (hf == "mlp.gate_proj.weight" || hf == "mlp.up_proj.weight") rows = f;
-      else if (hf == "mlp.down_proj.weight") cols = f;
-      if (n.role == HfTensorRole::vector) {
-        if (hf.ends_with(".bias")) {
-          if (llama) continue;  // llama has none (attention_bias is refused in config.json)
-          cols = rows;
-        }
-        rows = 1;
-        permute = 0;
-      }
-      MS_TRY(b.add(h + hf, g + n.gguf, n.role, rows, cols, true, permute));
-    }
-    for (const char* skip : {"self_attn.rotary_emb.inv_freq"})
-      if (auto it = b.by_name.find(h + skip); it != b.by_name.end()) b.used[it->second] = true;
-  }
+  for (uint32_t l = 0; l < cfg.n_layer; ++l) MS_TRY(add_block(b, cfg, l));
   for (size_t i = 0; i < b.used.size(); ++i)
     if (!b.used[i])
       return Error::format(dir.string() + ": tensor " + ck.info.tensors[i].name +
                            " has no GGUF counterpart for " + cfg.arch);
 
-  Metadata& md = ck.metadata;
-  md.set_origin(dir.string());
-  md.set("general.architecture", MetaValue::string(cfg.arch));
-  std::string name = fs::absolute(dir).lexically_normal().filename().string();
-  if (name.empty()) name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
-  md.set("general.name", MetaValue::string(name.empty() ? std::string("model") : name));
   cfg.n_vocab = static_cast<uint32_t>(n_vocab);
-  convert::add_hparams(md, cfg);
-  auto tok = hf_tokenizer_metadata(dir);
-  if (!tok.ok()) {
-    if (require_tokenizer) return tok.error();
-    ck.tokenizer_error = tok.error().message;
-  } else {
-    auto n = tok->get_string_array("tokenizer.ggml.tokens");
-    if (n.ok() && n->size() > n_vocab)
-      return Error::format(dir.string() + ": tokenizer.json has " + std::to_string(n->size()) +
-                           " tokens, more than the " + std::to_string(n_vocab) + " embedding rows");
-    for (const auto& [k, v] : tok->entries()) md.set(k, v);
-  }
+  MS_TRY(set_metadata(ck, cfg, dir, require_tokenizer));
   return ck;
 }
 

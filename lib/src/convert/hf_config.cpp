@@ -1,50 +1,15 @@
 // config.json -> the hyper-parameters a llama / qwen2 GGUF records.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <numbers>
 
 #include "convert/hf_internal.hpp"
 #include "format/json_limits.hpp"
+#include "modelswarm/paths.hpp"
 
 namespace modelswarm::convert {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-unsigned hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
-
-Result<std::string> read_small_file(const fs::path& path, uint64_t max_bytes) {
-  const std::string name = path.string();
-  int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::io(name + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error::io(name + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return Error::format(name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      ::close(fd);
-      return Error::io(name + ": read failed");
-    }
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  return text;
-}
 
 Result<json> parse_json_object(std::string_view text, const std::string& what) {
   MS_ASSIGN_OR_RETURN(json j, format::parse_untrusted_json(text, what, 64));

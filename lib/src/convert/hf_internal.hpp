@@ -1,5 +1,4 @@
-// Shared by the HF checkpoint converter's files: config.json as parsed, JSON helpers, and a
-// small data-parallel loop.
+// Shared by the HF checkpoint converter's files: config.json as parsed, and JSON helpers.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -29,8 +28,6 @@ struct HfConfig {
   std::optional<int64_t> bos, eos;  // bos_token_id / eos_token_id (the first, for a list)
 };
 
-// Reads a whole small file (at most `max_bytes`) as text.
-Result<std::string> read_small_file(const std::filesystem::path& path, uint64_t max_bytes);
 // parse_untrusted_json of `text`, which must hold a JSON object; `what` names it in errors.
 Result<nlohmann::json> parse_json_object(std::string_view text, const std::string& what);
 // parse_json_object of a whole file.
@@ -59,34 +56,4 @@ bool hf_source_type(GgmlType type);
 // {arch}.* keys, in llama.cpp's converter order.
 void add_hparams(Metadata& md, const HfConfig& c);
 
-// Calls fn(begin, end) over chunks of [0, n) on up to `threads` threads (0: all cores); chunk
-// bounds are multiples of `grain`.
-template <class Fn>
-void parallel_ranges(uint64_t n, uint64_t grain, unsigned threads, Fn&& fn);
-
-unsigned hardware_threads();
-
 }  // namespace modelswarm::convert
-
-#include <algorithm>
-#include <thread>
-
-template <class Fn>
-void modelswarm::convert::parallel_ranges(uint64_t n, uint64_t grain, unsigned threads, Fn&& fn) {
-  if (threads == 0) threads = hardware_threads();
-  grain = std::max<uint64_t>(grain, 1);
-  const uint64_t units = (n + grain - 1) / grain;
-  const uint64_t workers = std::min<uint64_t>(threads, units);
-  if (workers <= 1) {
-    if (n) fn(uint64_t{0}, n);
-    return;
-  }
-  const uint64_t per = (units + workers - 1) / workers;
-  std::vector<std::thread> pool;
-  for (uint64_t w = 1; w < workers; ++w) {
-    const uint64_t b = std::min(n, w * per * grain), e = std::min(n, (w + 1) * per * grain);
-    if (b < e) pool.emplace_back([&fn, b, e] { fn(b, e); });
-  }
-  fn(uint64_t{0}, std::min(n, per * grain));
-  for (auto& t : pool) t.join();
-}

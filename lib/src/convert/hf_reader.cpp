@@ -1,27 +1,17 @@
 // Source tensors of an HF checkpoint, memory-mapped, converted row range by row range.
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "convert/hf_internal.hpp"
+#include "util/file_io.hpp"
+#include "util/parallel_jobs.hpp"
 #include "modelswarm/hf_checkpoint.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 
 namespace modelswarm {
-
-namespace {
-
-struct Mapping {
-  const uint8_t* data = nullptr;
-  uint64_t size = 0;
-};
-
-}  // namespace
 
 bool convert::hf_source_type(GgmlType type) {
   const auto t = ggml_type_traits(static_cast<uint32_t>(type));
@@ -29,15 +19,10 @@ bool convert::hf_source_type(GgmlType type) {
 }
 
 struct HfTensorReader::Impl {
-  std::vector<Mapping> maps;
+  std::vector<file_io::MappedFile> maps;
   std::vector<TensorInfo> sources;  // HfCheckpoint::info.tensors
   std::vector<float> rope_freqs;
   std::string dir;
-
-  ~Impl() {
-    for (auto& m : maps)
-      if (m.data) ::munmap(const_cast<uint8_t*>(m.data), m.size);
-  }
 };
 
 HfTensorReader::HfTensorReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -51,26 +36,10 @@ Result<HfTensorReader> HfTensorReader::open(const HfCheckpoint& ck) {
   impl->rope_freqs = ck.rope_freqs;
   impl->dir = ck.dir.string();
   for (size_t i = 0; i < ck.info.files.size(); ++i) {
-    const std::string name = ck.info.files[i].string();
-    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Error::io(name + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) != ck.info.file_sizes[i]) {
-      ::close(fd);
-      return Error::io(name + ": file changed since its header was read");
-    }
-    Mapping m;
-    m.size = static_cast<uint64_t>(st.st_size);
-    if (m.size > 0) {
-      void* p = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        ::close(fd);
-        return Error::io(name + ": cannot map: " + std::strerror(errno));
-      }
-      m.data = static_cast<const uint8_t*>(p);
-    }
-    ::close(fd);
-    impl->maps.push_back(m);
+    MS_ASSIGN_OR_RETURN(file_io::MappedFile m, file_io::MappedFile::open(ck.info.files[i]));
+    if (m.size() != ck.info.file_sizes[i])
+      return Error::io(ck.info.files[i].string() + ": file changed since its header was read");
+    impl->maps.push_back(std::move(m));
   }
   return HfTensorReader(std::move(impl));
 }
@@ -93,17 +62,17 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
   const TensorInfo& s = impl_->sources[t.source];
   const GgmlType stype = *s.ggml_type;
   const uint64_t src_rb = t.cols * ggml_type_traits(static_cast<uint32_t>(stype))->block_bytes;
-  const Mapping& m = impl_->maps[s.file_index];
-  if (s.offset + t.rows * src_rb > m.size || s.size != t.rows * src_rb)
+  const file_io::MappedFile& m = impl_->maps[s.file_index];
+  if (s.offset + t.rows * src_rb > m.size() || s.size != t.rows * src_rb)
     return Error::format(impl_->dir + ": tensor " + s.name + " does not fit its file");
-  const uint8_t* base = m.data + s.offset;
+  const uint8_t* base = m.data() + s.offset;
   if (stype == type && t.permute_head_dim == 0) {  // same encoding: a plain copy
     std::memcpy(out, base + row0 * src_rb, n * src_rb);
     return {};
   }
   // Rows per task: enough work to amortise a thread, few enough to balance.
   const uint64_t grain = std::max<uint64_t>(1, (uint64_t{1} << 16) / t.cols);
-  convert::parallel_ranges(n, grain, threads, [&](uint64_t b, uint64_t e) {
+  parallel_ranges(n, grain, threads, [&](uint64_t b, uint64_t e) {
     std::vector<float> buf(t.cols);
     for (uint64_t i = b; i < e; ++i) {
       uint64_t r = row0 + i;
@@ -119,7 +88,7 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
 void HfTensorReader::release(const HfTensor& t, uint64_t row0, uint64_t n) const {
   if (t.source < 0 || static_cast<size_t>(t.source) >= impl_->sources.size() || t.rows == 0) return;
   const TensorInfo& s = impl_->sources[t.source];
-  const Mapping& m = impl_->maps[s.file_index];
+  const file_io::MappedFile& m = impl_->maps[s.file_index];
   n = std::min(n, t.rows - std::min(row0, t.rows));
   if (t.permute_head_dim) {  // GGUF rows of whole heads come from the same heads' HF rows
     const uint64_t h = t.permute_head_dim, end = (row0 + n) / h * h;
@@ -130,8 +99,8 @@ void HfTensorReader::release(const HfTensor& t, uint64_t row0, uint64_t n) const
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t first = s.offset + row0 * src_rb, last = first + n * src_rb;
   // Whole pages inside the range only: a neighbour's page may still be needed.
-  const uint64_t b = (first + page - 1) / page * page, e = std::min(m.size, last) / page * page;
-  if (m.data && e > b) ::madvise(const_cast<uint8_t*>(m.data) + b, e - b, MADV_DONTNEED);
+  const uint64_t b = (first + page - 1) / page * page, e = std::min(m.size(), last) / page * page;
+  if (m.data() && e > b) ::madvise(const_cast<uint8_t*>(m.data()) + b, e - b, MADV_DONTNEED);
 }
 
 }  // namespace modelswarm

@@ -33,9 +33,10 @@ struct HashPlan {
 };
 
 struct HashOptions {
-  unsigned threads = 0;  // 0: std::thread::hardware_concurrency()
-  // Called from worker threads with the bytes hashed so far (sum over all jobs; a byte that two
-  // digests need counts twice) and the total; may be called often.
+  unsigned threads = 0;  // 0: all cores (worker_threads, parallel_jobs.hpp)
+  // Called from every worker thread, one call at a time and with `done` increasing, with the
+  // bytes hashed so far (sum over all jobs; a byte that two digests need counts twice) and the
+  // total; called often (every MiB).
   std::function<void(uint64_t done, uint64_t total)> progress;
   const std::atomic<bool>* cancel = nullptr;  // set to stop early (interrupted error)
 };

@@ -1,9 +1,5 @@
 #include "format/header_reader.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -17,13 +13,8 @@ constexpr uint64_t kWindow = 1 << 20;
 Result<HeaderReader> HeaderReader::open(const std::filesystem::path& path) {
   HeaderReader r;
   r.name_ = path.string();
-  r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (r.fd_ < 0) return Error::io(r.name_ + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(r.fd_, &st) != 0) return Error::io(r.name_ + ": cannot stat: " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return Error::io(r.name_ + ": is a directory");
-  if (!S_ISREG(st.st_mode)) return Error::io(r.name_ + ": not a regular file");
-  r.file_size_ = static_cast<uint64_t>(st.st_size);
+  MS_ASSIGN_OR_RETURN(r.fd_, file_io::open_read(path));
+  MS_ASSIGN_OR_RETURN(r.file_size_, file_io::file_size(r.fd_.get(), path));
   r.buf_.resize(std::min<uint64_t>(kWindow, std::max<uint64_t>(r.file_size_, 1)));
   return r;
 }
@@ -31,32 +22,14 @@ Result<HeaderReader> HeaderReader::open(const std::filesystem::path& path) {
 HeaderReader::HeaderReader(std::span<const uint8_t> bytes, uint64_t file_size, std::string name)
     : name_(std::move(name)), file_size_(std::max<uint64_t>(file_size, bytes.size())), mem_(bytes) {}
 
-HeaderReader::HeaderReader(HeaderReader&& o) noexcept
-    : name_(std::move(o.name_)), file_size_(o.file_size_), pos_(o.pos_), fd_(o.fd_),
-      mem_(o.mem_), buf_(std::move(o.buf_)), buf_start_(o.buf_start_), buf_len_(o.buf_len_) {
-  o.fd_ = -1;
-}
-
-HeaderReader::~HeaderReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Error HeaderReader::format_error(const std::string& problem) const {
   return Error::format(name_ + ": " + problem);
 }
 
 Status HeaderReader::fill(uint64_t at) {
   uint64_t want = std::min<uint64_t>(buf_.size(), file_size_ - at);
-  uint64_t got = 0;
-  while (got < want) {
-    ssize_t n = ::pread(fd_, buf_.data() + got, want - got, static_cast<off_t>(at + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::io(name_ + ": read failed: " + std::strerror(errno));
-    }
-    if (n == 0) break;  // the file shrank under us; reported as truncation by read()
-    got += static_cast<uint64_t>(n);
-  }
+  // A file that shrank under us gives fewer bytes; read() reports that as truncation.
+  MS_ASSIGN_OR_RETURN(size_t got, file_io::pread_upto(fd_.get(), std::span(buf_.data(), want), at, name_));
   buf_start_ = at;
   buf_len_ = got;
   return {};
@@ -68,7 +41,7 @@ Status HeaderReader::read(void* dst, uint64_t n, const char* what) {
                         " bytes at offset " + std::to_string(pos_) + " but the file has " +
                         std::to_string(remaining()) + " left");
   auto* out = static_cast<uint8_t*>(dst);
-  if (fd_ < 0) {
+  if (fd_.get() < 0) {
     if (n) std::memcpy(out, mem_.data() + pos_, n);
     pos_ += n;
     return {};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "util/file_io.hpp"
 
 namespace modelswarm::format {
 
@@ -21,16 +22,15 @@ class HeaderReader {
   // Reads from memory: `bytes` are the first bytes of a file of `file_size` bytes.
   HeaderReader(std::span<const uint8_t> bytes, uint64_t file_size, std::string name);
 
-  HeaderReader(HeaderReader&& o) noexcept;
+  HeaderReader(HeaderReader&& o) noexcept = default;
   HeaderReader& operator=(HeaderReader&&) = delete;
   HeaderReader(const HeaderReader&) = delete;
-  ~HeaderReader();
 
   const std::string& name() const { return name_; }
   uint64_t file_size() const { return file_size_; }
   uint64_t pos() const { return pos_; }
   // Bytes that can still be read (in memory mode: of the bytes given, not of the whole file).
-  uint64_t remaining() const { return (fd_ >= 0 ? file_size_ : mem_.size()) - pos_; }
+  uint64_t remaining() const { return (fd_.get() >= 0 ? file_size_ : mem_.size()) - pos_; }
 
   // Reads exactly n bytes; a format error "truncated ... while reading <what>" when the file
   // ends first, an io error when the OS fails.
@@ -51,7 +51,7 @@ class HeaderReader {
   std::string name_;
   uint64_t file_size_ = 0;
   uint64_t pos_ = 0;
-  int fd_ = -1;
+  file_io::Fd fd_;  // not open in memory mode
   // Memory mode: the bytes; file mode: a window [buf_start_, buf_start_ + buf_.size()).
   std::span<const uint8_t> mem_;
   std::vector<uint8_t> buf_;

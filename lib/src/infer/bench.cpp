@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "kernels/bench_timer.hpp"
+#include "kernels/kernel_bench.hpp"
 #include "modelswarm/infer_bench.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/sampler.hpp"
@@ -50,7 +51,7 @@ Result<InferBenchReport> run_infer_bench(std::shared_ptr<const Model> model, con
     ctx->reset();
   }
 
-  // One timed pass each, on both bases (kernel_bench.hpp).
+  // One timed pass each, on both bases (bench_rate.hpp).
   Result<std::span<const float>> logits = std::span<const float>();
   kernels::BestPass prefill(r.threads);
   prefill.pass([&] { logits = ctx->eval(prompt); });

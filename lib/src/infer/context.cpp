@@ -11,6 +11,7 @@
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
+#include "util/parallel_jobs.hpp"
 
 namespace modelswarm {
 
@@ -183,7 +184,7 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   uint32_t n_ctx = options.n_ctx;
   if (n_ctx == 0) n_ctx = std::min<uint32_t>(c.n_ctx_train ? c.n_ctx_train : 4096, 4096);
   if (n_ctx > (1u << 20)) return Error::invalid_argument("context size " + std::to_string(n_ctx) + " is too large");
-  uint32_t threads = options.n_threads ? options.n_threads : std::max(1u, std::thread::hardware_concurrency());
+  uint32_t threads = worker_threads(options.n_threads);
   if (threads > 1024) return Error::invalid_argument("too many threads");
   return std::unique_ptr<Context>(new Context(std::make_unique<Impl>(std::move(model), n_ctx, threads)));
 }

@@ -1,9 +1,10 @@
 // GGUF -> Model: reads the header, checks every tensor the architecture needs (type, shape),
 // and points the weights into a read-only memory map of the file.
 #include <cmath>
+#include <memory>
 
-#include "infer/mapped_file.hpp"
 #include "modelswarm/gguf.hpp"
+#include "util/file_io.hpp"
 #include "modelswarm/infer.hpp"
 
 namespace modelswarm {
@@ -117,8 +118,11 @@ Result<std::shared_ptr<const Model>> load_model(const std::filesystem::path& pat
   const std::string src = path.string();
   MS_ASSIGN_OR_RETURN(GgufFile file, read_gguf(path));
   MS_ASSIGN_OR_RETURN(ModelConfig c, read_config(file, src));
-  MS_ASSIGN_OR_RETURN(auto map, infer::MappedFile::open(path));
-  if (map->size() != file.file_size) return Error::io(src + ": file changed while loading");
+  MS_ASSIGN_OR_RETURN(file_io::MappedFile mapped, file_io::MappedFile::open(path));
+  if (mapped.size() == 0) return Error::format(src + ": file is empty");
+  if (mapped.size() != file.file_size) return Error::io(src + ": file changed while loading");
+  // Shared: the model's weights point into the map for as long as the model lives.
+  auto map = std::make_shared<const file_io::MappedFile>(std::move(mapped));
 
   Loader L{file, map->data(), src};
   ModelWeights w;

@@ -3,6 +3,7 @@
 
 #include "infer/tokenizer_impl.hpp"
 #include "infer/unicode.hpp"
+#include "util/utf8.hpp"
 
 namespace modelswarm {
 
@@ -191,7 +192,7 @@ std::string Tokenizer::piece(int32_t id, bool special) const {
   const auto& u2b = unicode_to_byte();
   std::string out;
   for (size_t i = 0; i < text.size();) {
-    size_t n = std::min(infer::utf8_seq_len(static_cast<unsigned char>(text[i])), text.size() - i);
+    size_t n = std::min(utf8::sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
     auto it = u2b.find(text.substr(i, n));
     if (it != u2b.end()) out += static_cast<char>(it->second);
     else out.append(text, i, n);
@@ -243,7 +244,7 @@ std::string Utf8Streamer::push(std::string_view bytes) {
   for (size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
     auto c = static_cast<unsigned char>(pending_[pending_.size() - back]);
     if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-    size_t need = infer::utf8_seq_len(c);
+    size_t need = utf8::sequence_length(c);
     if (need > back) cut = pending_.size() - back;
     break;
   }

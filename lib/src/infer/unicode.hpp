@@ -1,4 +1,4 @@
-// UTF-8 decoding and the few Unicode character classes the BPE pre-tokenizers need. Hand-written
+// Text as codepoints and the few Unicode character classes the BPE pre-tokenizers need. Hand-written
 // instead of std::regex: std::regex cannot express \p{L} and is slow on long texts.
 #pragma once
 
@@ -28,10 +28,7 @@ struct Cp {
   uint32_t offset;  // byte offset in the text
   uint32_t len;     // bytes
 };
+// Decoded with util/utf8.hpp, leniently (overlong forms and surrogates are codepoints too).
 std::vector<Cp> utf8_decode(std::string_view text);
-
-// Bytes in the UTF-8 sequence that starts with `lead` (1 for a stray continuation byte).
-size_t utf8_seq_len(unsigned char lead);
-void utf8_append(std::string& out, uint32_t cp);
 
 }  // namespace modelswarm::infer

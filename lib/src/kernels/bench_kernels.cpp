@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "kernels/bench_timer.hpp"
-#include "modelswarm/kernel_bench.hpp"
+#include "kernels/kernel_bench.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
 

@@ -7,7 +7,7 @@
 #include "kernels/bench_timer.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/simd_avx512.hpp"
-#include "modelswarm/kernel_bench.hpp"
+#include "kernels/kernel_bench.hpp"
 #include "modelswarm/thread_pool.hpp"
 
 namespace modelswarm {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "modelswarm/kernel_bench.hpp"
+#include "kernels/kernel_bench.hpp"
 
 namespace modelswarm::kernels {
 

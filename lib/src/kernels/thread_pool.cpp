@@ -1,4 +1,5 @@
 #include "modelswarm/thread_pool.hpp"
+#include "util/parallel_jobs.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -43,7 +44,7 @@ void wake_all(std::atomic<uint32_t>& a, std::atomic<uint32_t>& sleepers) {
 }  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = worker_threads(threads);
   workers_.reserve(threads - 1);
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_main(); });
 }

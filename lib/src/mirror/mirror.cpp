@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include <chrono>
-#include <fstream>
+#include <span>
 #include <sstream>
 
 #include "modelswarm/channel.hpp"
@@ -11,6 +11,7 @@
 #include "modelswarm/mirror.hpp"
 #include "modelswarm/registry.hpp"
 #include "modelswarm/release.hpp"
+#include "util/file_io.hpp"
 
 namespace modelswarm {
 
@@ -22,12 +23,13 @@ namespace {
 // run resumes from the fetch's own staging (dest/.modelswarm-mirror/.modelswarm-partial/).
 constexpr const char* kMirrorStaging = ".modelswarm-mirror";
 
+// The first `limit` bytes of `p` (fewer when it is shorter); empty when it cannot be read.
 std::string read_text(const fs::path& p, size_t limit) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
+  auto fd = file_io::open_read(p);
+  if (!fd.ok()) return {};
   std::string s(limit, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(limit));
-  s.resize(static_cast<size_t>(in.gcount()));
+  auto n = file_io::pread_upto(fd->get(), std::span(reinterpret_cast<uint8_t*>(s.data()), s.size()), 0, p.string());
+  s.resize(n.ok() ? *n : 0);
   return s;
 }
 

@@ -1,12 +1,11 @@
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "format/json_limits.hpp"
 #include "modelswarm/channel.hpp"
 #include "modelswarm/mirror.hpp"
+#include "modelswarm/paths.hpp"
 
 namespace modelswarm {
 
@@ -118,16 +117,10 @@ Result<MirrorFile> parse_mirror_file(std::string_view text, std::string_view ori
 }
 
 Result<MirrorFile> load_mirror_file(const fs::path& path) {
+  MS_ASSIGN_OR_RETURN(std::string text, read_small_file(path, kMaxMirrorFileBytes));
   std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) return Error::io(path.string() + ": cannot read: " + ec.message());
-  if (size > kMaxMirrorFileBytes) return Error::format(path.string() + ": mirror file too large");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in && !in.eof()) return Error::io(path.string() + ": read failed");
   fs::path base = path.has_parent_path() ? fs::absolute(path, ec).parent_path() : fs::current_path(ec);
-  return parse_mirror_file(ss.str(), path.string(), base);
+  return parse_mirror_file(text, path.string(), base);
 }
 
 const char* mirror_status_name(MirrorResult::Status s) {

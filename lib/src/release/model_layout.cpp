@@ -1,8 +1,8 @@
-#include <fcntl.h>
-#include <unistd.h>
+#include <cstring>
 
 #include "modelswarm/model_info.hpp"
 #include "release/layout.hpp"
+#include "util/file_io.hpp"
 
 namespace modelswarm::detail {
 
@@ -12,12 +12,10 @@ namespace {
 // as a whole, so a stray README never fails a pack.
 FileFormat sniff(const std::filesystem::path& path, uint64_t size) {
   if (size >= 4) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      char magic[4] = {};
-      ssize_t n = ::pread(fd, magic, 4, 0);
-      ::close(fd);
-      if (n == 4 && std::string_view(magic, 4) == "GGUF") return FileFormat::gguf;
+    if (auto fd = file_io::open_read(path); fd.ok()) {
+      uint8_t magic[4] = {};
+      auto n = file_io::pread_upto(fd->get(), magic, 0, path.string());
+      if (n.ok() && *n == 4 && std::memcmp(magic, "GGUF", 4) == 0) return FileFormat::gguf;
     }
   }
   if (path.extension() == ".safetensors") return FileFormat::safetensors;

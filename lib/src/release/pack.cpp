@@ -159,25 +159,21 @@ Result<PackResult> pack_release(const fs::path& input, const PackOptions& o) {
 
 namespace {
 
-Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, const std::string& key_id) {
-  PublicKey pub = o.key->public_key();
-  std::error_code ec;
-
-  MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
-  Manifest m;
-  m.name = o.name;
-  m.version = o.version;
-  m.created = creation_time(o, dir, key_id);
-  if (o.expires) m.expires = format_utc_time(*o.expires);
-  m.publisher = {key_id, pub.to_base64()};
-
-  HashPlan plan;
+// What hashing a release must compute: per file its whole-file range, then its chunks' ranges.
+struct PackPlan {
   struct Slots {
     size_t whole;
     size_t first_chunk;
   };
-  std::vector<Slots> slots;
+  HashPlan hashes;
+  std::vector<Slots> slots;  // per manifest file
   std::vector<FileStamp> stamps;
+};
+
+// Checks every entry is a regular file at a valid path, chunks it by its model layout into `m`
+// (digests still zero) and lists the ranges to hash.
+Result<PackPlan> plan_files(const fs::path& dir, const std::vector<detail::TreeEntry>& entries, Manifest& m) {
+  PackPlan p;
   for (const auto& e : entries) {
     fs::path full = dir / e.path;
     if (e.type != detail::TreeEntry::Type::regular)
@@ -187,17 +183,16 @@ Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, con
     if (auto v = validate_release_path(e.path); !v.ok())
       return Error::invalid_argument(full.string() + ": " + v.error().message);
     // Before the file is read: a write during the hash then leaves it unrecorded.
-    if (auto stamp = stamp_file(dir, e.path); stamp.ok()) stamps.push_back(std::move(*stamp));
+    if (auto stamp = stamp_file(dir, e.path); stamp.ok()) p.stamps.push_back(std::move(*stamp));
     MS_ASSIGN_OR_RETURN(detail::ModelLayout layout, detail::read_layout(full, e.size));
     MS_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, detail::plan_chunks(layout, e.size, full.string()));
-    uint32_t fi = static_cast<uint32_t>(plan.files.size());
-    plan.files.push_back(full);
-    plan.expected_sizes.push_back(e.size);
-    plan.merkle.push_back(e.size > 0);
-    Slots s{plan.ranges.size(), plan.ranges.size() + 1};
-    plan.ranges.push_back({fi, 0, e.size});
-    for (const auto& c : chunks) plan.ranges.push_back({fi, c.offset, c.size});
-    slots.push_back(s);
+    uint32_t fi = static_cast<uint32_t>(p.hashes.files.size());
+    p.hashes.files.push_back(full);
+    p.hashes.expected_sizes.push_back(e.size);
+    p.hashes.merkle.push_back(e.size > 0);
+    p.slots.push_back({p.hashes.ranges.size(), p.hashes.ranges.size() + 1});
+    p.hashes.ranges.push_back({fi, 0, e.size});
+    for (const auto& c : chunks) p.hashes.ranges.push_back({fi, c.offset, c.size});
     ManifestFile f;
     f.path = e.path;
     f.size = e.size;
@@ -206,38 +201,90 @@ Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, con
     m.files.push_back(std::move(f));
   }
   if (m.files.empty()) return Error::invalid_argument(dir.string() + ": nothing to pack (no files)");
+  return p;
+}
 
-  HashOptions ho;
-  ho.threads = o.threads;
-  ho.progress = o.progress;
-  ho.cancel = o.cancel;
-  MS_ASSIGN_OR_RETURN(HashResults hr, hash_plan(plan, ho));
-
+// Puts the digests into the manifest's files; returns the torrent's view of them (the leaves
+// move there) and adds the files' bytes to `bytes`.
+std::vector<detail::TorrentInputFile> fill_digests(Manifest& m, const PackPlan& p, HashResults& hr, uint64_t& bytes) {
   std::vector<detail::TorrentInputFile> tfiles;
-  uint64_t bytes = 0;
   for (size_t i = 0; i < m.files.size(); ++i) {
     ManifestFile& f = m.files[i];
-    f.sha256 = hr.range_digests[slots[i].whole];
-    for (size_t c = 0; c < f.chunks.size(); ++c) f.chunks[c].sha256 = hr.range_digests[slots[i].first_chunk + c];
+    f.sha256 = hr.range_digests[p.slots[i].whole];
+    for (size_t c = 0; c < f.chunks.size(); ++c) f.chunks[c].sha256 = hr.range_digests[p.slots[i].first_chunk + c];
     if (f.size > 0) f.pieces_root = merkle_root(hr.leaves[i]);
     bytes += f.size;
     tfiles.push_back({f.path, f.size, std::move(hr.leaves[i])});
   }
-  if (auto v = validate_manifest(m); !v.ok()) return Error::internal("pack built an invalid manifest: " + v.error().message);
+  return tfiles;
+}
 
-  std::string manifest_json = serialize_manifest(m);
-  const Sha256Digest manifest_digest = sha256(manifest_json.data(), manifest_json.size());
+struct SignedManifest {
+  std::string json;
+  std::string signature;
+  Sha256Digest digest;
+};
+
+// Serialises and signs `m`, unless this key already signed another manifest for this version
+// (fetchers that saw that one would refuse this one) and --resign was not given.
+Result<SignedManifest> sign_manifest(const Manifest& m, const PackOptions& o, const std::string& key_id) {
+  SignedManifest s;
+  s.json = serialize_manifest(m);
+  s.digest = sha256(s.json.data(), s.json.size());
   MS_ASSIGN_OR_RETURN(std::optional<Sha256Digest> signed_before,
                       seen_manifest_digest(key_id, m.name, m.version, Ledger::signed_here));
-  if (signed_before && *signed_before != manifest_digest && !o.resign)
+  if (signed_before && *signed_before != s.digest && !o.resign)
     return Error::invalid_argument(m.name + " version " + std::to_string(m.version) + ": key " + key_id +
                                    " already signed a different manifest for this version; fetchers that saw it "
                                    "would refuse this one. Pack it as a new --version (or --resign to replace it)");
   std::string comment = "modelswarm release " + m.name + " version " + std::to_string(m.version) +
                         " created " + m.created;
-  MS_ASSIGN_OR_RETURN(Signature sig, sign_message(manifest_json, *o.key, comment,
+  MS_ASSIGN_OR_RETURN(Signature sig, sign_message(s.json, *o.key, comment,
                                                   "signature from modelswarm secret key " + m.publisher.key_id));
-  std::string sig_text = format_signature(sig);
+  s.signature = format_signature(sig);
+  return s;
+}
+
+// Writes manifest, signature and torrent under dir/.modelswarm, then records the signing.
+Result<detail::BuiltTorrent> write_release_meta(const fs::path& dir, const Manifest& m, const SignedManifest& s,
+                                                const detail::TorrentSpec& spec,
+                                                std::vector<detail::TorrentInputFile> tfiles,
+                                                const PackOptions& o, const std::string& key_id) {
+  tfiles.push_back({std::string(kManifestPath), s.json.size(), leaves_of(s.json)});
+  tfiles.push_back({std::string(kSignaturePath), s.signature.size(), leaves_of(s.signature)});
+  // A hybrid torrent re-reads the manifest files from disk: write them first.
+  fs::path meta = dir / kReleaseMetaDir;
+  std::error_code ec;
+  fs::create_directories(meta, ec);
+  if (ec) return Error::io(meta.string() + ": cannot create: " + ec.message());
+  MS_TRY(write_file_atomic(dir / kManifestPath, s.json, 0644));
+  MS_TRY(write_file_atomic(dir / kSignaturePath, s.signature, 0644));
+  MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt, detail::build_torrent(spec, std::move(tfiles)));
+  MS_TRY(write_file_atomic(dir / kTorrentPath, std::string_view(bt.bytes.data(), bt.bytes.size()), 0644));
+  MS_TRY(record_seen_manifest(key_id, m.name, m.version, s.digest,
+                              o.resign ? SeenManifest::replace : SeenManifest::keep_first, Ledger::signed_here));
+  return bt;
+}
+
+Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, const std::string& key_id) {
+  MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
+  Manifest m;
+  m.name = o.name;
+  m.version = o.version;
+  m.created = creation_time(o, dir, key_id);
+  if (o.expires) m.expires = format_utc_time(*o.expires);
+  m.publisher = {key_id, o.key->public_key().to_base64()};
+  MS_ASSIGN_OR_RETURN(PackPlan plan, plan_files(dir, entries, m));
+
+  HashOptions ho;
+  ho.threads = o.threads;
+  ho.progress = o.progress;
+  ho.cancel = o.cancel;
+  MS_ASSIGN_OR_RETURN(HashResults hr, hash_plan(plan.hashes, ho));
+  uint64_t bytes = 0;
+  std::vector<detail::TorrentInputFile> tfiles = fill_digests(m, plan, hr, bytes);
+  if (auto v = validate_manifest(m); !v.ok()) return Error::internal("pack built an invalid manifest: " + v.error().message);
+  MS_ASSIGN_OR_RETURN(SignedManifest signed_manifest, sign_manifest(m, o, key_id));
 
   detail::TorrentSpec spec;
   spec.name = m.name;
@@ -246,19 +293,8 @@ Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, con
   spec.trackers = o.trackers;
   spec.web_seeds = o.web_seeds;
   spec.release_dir = dir;
-  tfiles.push_back({std::string(kManifestPath), manifest_json.size(), leaves_of(manifest_json)});
-  tfiles.push_back({std::string(kSignaturePath), sig_text.size(), leaves_of(sig_text)});
-
-  // A hybrid torrent re-reads the manifest files from disk: write them first.
-  fs::path meta = dir / kReleaseMetaDir;
-  fs::create_directories(meta, ec);
-  if (ec) return Error::io(meta.string() + ": cannot create: " + ec.message());
-  MS_TRY(write_file_atomic(dir / kManifestPath, manifest_json, 0644));
-  MS_TRY(write_file_atomic(dir / kSignaturePath, sig_text, 0644));
-  MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt, detail::build_torrent(spec, std::move(tfiles)));
-  MS_TRY(write_file_atomic(dir / kTorrentPath, std::string_view(bt.bytes.data(), bt.bytes.size()), 0644));
-  MS_TRY(record_seen_manifest(key_id, m.name, m.version, manifest_digest,
-                              o.resign ? SeenManifest::replace : SeenManifest::keep_first, Ledger::signed_here));
+  MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt,
+                      write_release_meta(dir, m, signed_manifest, spec, std::move(tfiles), o, key_id));
 
   PackResult r;
   r.release_dir = dir;
@@ -268,7 +304,7 @@ Result<PackResult> pack_directory(const fs::path& dir, const PackOptions& o, con
   r.info_hash_v1 = bt.info_hash_v1;
   r.piece_size = spec.piece_size;
   r.bytes_hashed = bytes;
-  r.stamps = std::move(stamps);
+  r.stamps = std::move(plan.stamps);
   return r;
 }
 

@@ -1,6 +1,5 @@
 #include "release/torrent_build.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -13,8 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "crypto/merkle.hpp"
+#include "util/file_io.hpp"
 
 namespace modelswarm::detail {
 
@@ -30,11 +31,9 @@ Status set_v1_hashes(libtorrent::create_torrent& ct, const std::filesystem::path
                      const std::string& name) {
   const libtorrent::file_storage& fs = ct.files();
   std::vector<char> buf(static_cast<size_t>(fs.piece_length()));
-  std::map<int, int> fds;
-  auto close_all = [&] {
-    for (auto& [i, fd] : fds) ::close(fd);
-  };
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::map<int, file_io::Fd> fds;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> owner(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_MD_CTX* ctx = owner.get();
   for (libtorrent::piece_index_t p(0); p < fs.end_piece(); ++p) {
     int psize = fs.piece_size(p);
     auto slices = fs.map_block(p, 0, psize);
@@ -47,25 +46,15 @@ Status set_v1_hashes(libtorrent::create_torrent& ct, const std::filesystem::path
         int idx = static_cast<int>(s.file_index);
         if (!fds.count(idx)) {
           std::string rel = fs.file_path(s.file_index).substr(name.size() + 1);
-          std::filesystem::path fp = dir / rel;
-          int fd = ::open(fp.c_str(), O_RDONLY | O_CLOEXEC);
-          if (fd < 0) {
-            close_all();
-            EVP_MD_CTX_free(ctx);
-            return Error::io(fp.string() + ": cannot open: " + std::strerror(errno));
-          }
-          fds[idx] = fd;
+          MS_ASSIGN_OR_RETURN(fds[idx], file_io::open_read(dir / rel));
         }
-        int64_t done = 0;
-        while (done < s.size) {
-          ssize_t n = ::pread(fds[idx], dst + done, static_cast<size_t>(s.size - done), s.offset + done);
-          if (n <= 0) {
-            close_all();
-            EVP_MD_CTX_free(ctx);
-            return Error::io(fs.file_path(s.file_index) + ": short read while hashing v1 pieces");
-          }
-          done += n;
-        }
+        const std::string what = fs.file_path(s.file_index);
+        MS_ASSIGN_OR_RETURN(size_t got,
+                            file_io::pread_upto(fds[idx].get(),
+                                                std::span(reinterpret_cast<uint8_t*>(dst), static_cast<size_t>(s.size)),
+                                                static_cast<uint64_t>(s.offset), what));
+        // Shorter than the size the torrent was laid out with: it changed under the packer.
+        if (got < static_cast<size_t>(s.size)) return Error::io(what + ": short read while hashing v1 pieces");
       }
       pos += static_cast<size_t>(s.size);
     }
@@ -76,8 +65,6 @@ Status set_v1_hashes(libtorrent::create_torrent& ct, const std::filesystem::path
     EVP_DigestFinal_ex(ctx, h, &len);
     ct.set_hash(p, libtorrent::sha1_hash(reinterpret_cast<const char*>(h)));
   }
-  close_all();
-  EVP_MD_CTX_free(ctx);
   return Status::success();
 }
 

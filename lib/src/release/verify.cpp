@@ -66,53 +66,61 @@ Status record_release_seen(const VerifiedManifest& v) {
   return record_seen_version(m.publisher.key_id, m.name, m.version);
 }
 
-Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, const ChunkCheckOptions& o) {
-  ContentReport rep;
-  MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
-  std::map<std::string, const detail::TreeEntry*> found;
-  for (const auto& e : entries) found[e.path] = &e;
-  using Kind = ContentProblem::Kind;
-  auto problem = [&](Kind k, const std::string& path, const std::string& msg, std::string chunk = "") {
-    rep.problems.push_back({k, path, std::move(chunk), path + ": " + msg});
-  };
+namespace {
 
-  // Anything on disk that the manifest does not list, and any link, is refused.
+using Kind = ContentProblem::Kind;
+
+void add_problem(ContentReport& rep, Kind k, const std::string& path, const std::string& msg, std::string chunk = "") {
+  rep.problems.push_back({k, path, std::move(chunk), path + ": " + msg});
+}
+
+// Anything on disk that the manifest does not list, and any link, is refused.
+void report_unlisted(const std::vector<detail::TreeEntry>& entries, const Manifest& m, ContentReport& rep) {
   std::set<std::string> listed;
   for (const auto& f : m.files) listed.insert(f.path);
   for (const auto& e : entries) {
     if (e.type == detail::TreeEntry::Type::symlink)
-      problem(Kind::unsafe_path, e.path, "is a symbolic link (links could point outside the release)");
+      add_problem(rep, Kind::unsafe_path, e.path, "is a symbolic link (links could point outside the release)");
     else if (e.type == detail::TreeEntry::Type::other)
-      problem(Kind::unsafe_path, e.path, "is not a regular file");
+      add_problem(rep, Kind::unsafe_path, e.path, "is not a regular file");
     else if (!listed.count(e.path))
-      problem(Kind::extra, e.path, "is not part of the signed release");
+      add_problem(rep, Kind::extra, e.path, "is not part of the signed release");
   }
+}
 
-  HashPlan plan;
-  static constexpr size_t kNotHashed = SIZE_MAX;
-  struct Pending {
-    const ManifestFile* file;
-    std::vector<size_t> chunk_ranges;  // index into plan.ranges, or kNotHashed
-    std::optional<size_t> whole_range;
-    std::optional<FileStamp> stamp;
-  };
+constexpr size_t kNotHashed = SIZE_MAX;
+
+// A listed file that is on disk at its size, and where its digests land in the hash results.
+struct Pending {
+  const ManifestFile* file;
+  std::vector<size_t> chunk_ranges;  // index into plan.ranges, or kNotHashed
+  std::optional<size_t> whole_range;
+  std::optional<FileStamp> stamp;
+};
+
+// The ranges to hash: every chunk not already verified (and whole files when asked) of the
+// listed files that exist at their size. Missing, resized and escaping files are reported.
+std::vector<Pending> plan_hashes(const fs::path& dir, const Manifest& m, const std::vector<detail::TreeEntry>& entries,
+                                 const ChunkCheckOptions& o, HashPlan& plan, ContentReport& rep) {
+  std::map<std::string, const detail::TreeEntry*> found;
+  for (const auto& e : entries) found[e.path] = &e;
   std::vector<Pending> pending;
   for (size_t fidx = 0; fidx < m.files.size(); ++fidx) {
     const ManifestFile& f = m.files[fidx];
     // Defence in depth: the parser already refuses such paths.
     if (!validate_release_path(f.path).ok()) {
-      problem(Kind::unsafe_path, f.path, "escapes the release directory");
+      add_problem(rep, Kind::unsafe_path, f.path, "escapes the release directory");
       continue;
     }
     auto it = found.find(f.path);
     if (it == found.end()) {
-      problem(Kind::missing, f.path, "is missing");
+      add_problem(rep, Kind::missing, f.path, "is missing");
       continue;
     }
-    if (it->second->type != detail::TreeEntry::Type::regular) continue;  // reported above
+    if (it->second->type != detail::TreeEntry::Type::regular) continue;  // reported as unlisted
     if (it->second->size != f.size) {
-      problem(Kind::size_mismatch, f.path, "size is " + std::to_string(it->second->size) + " bytes, the manifest says " +
-                                               std::to_string(f.size));
+      add_problem(rep, Kind::size_mismatch, f.path,
+                  "size is " + std::to_string(it->second->size) + " bytes, the manifest says " + std::to_string(f.size));
       continue;
     }
     uint32_t fi = static_cast<uint32_t>(plan.files.size());
@@ -138,17 +146,11 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
     }
     pending.push_back(std::move(p));
   }
+  return pending;
+}
 
-  HashOptions ho;
-  ho.threads = o.threads;
-  ho.progress = o.progress;
-  ho.cancel = o.cancel;
-  auto hr = hash_plan(plan, ho);
-  if (!hr.ok()) {
-    // A file that changed size between the directory walk and the hash is a content problem.
-    if (hr.error().code == ErrorCode::content) return Error::content(hr.error().message);
-    return hr.error();
-  }
+// Compares the digests with the manifest; a file with no problem keeps its stamp.
+void report_digests(const std::vector<Pending>& pending, const HashResults& hr, ContentReport& rep) {
   for (const auto& p : pending) {
     const ManifestFile& f = *p.file;
     rep.files_checked++;
@@ -156,21 +158,42 @@ Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, cons
       rep.chunks_checked++;
       if (p.chunk_ranges[c] == kNotHashed) continue;
       rep.bytes_hashed += f.chunks[c].size;
-      if (hr->range_digests[p.chunk_ranges[c]] != f.chunks[c].sha256) {
+      if (hr.range_digests[p.chunk_ranges[c]] != f.chunks[c].sha256) {
         const Chunk& ch = f.chunks[c];
         std::string what = ch.name == kHeaderChunkName    ? "header differs from the signed manifest"
                            : ch.name == kWholeFileChunkName ? "content differs from the signed manifest"
                                                             : "tensor " + ch.name + " differs from the signed manifest";
-        problem(Kind::chunk_mismatch, f.path, what + " (bytes " + std::to_string(ch.offset) + ".." +
-                                                  std::to_string(ch.offset + ch.size) + ")", ch.name);
+        add_problem(rep, Kind::chunk_mismatch, f.path,
+                    what + " (bytes " + std::to_string(ch.offset) + ".." + std::to_string(ch.offset + ch.size) + ")",
+                    ch.name);
       }
     }
-    if (p.whole_range && hr->range_digests[*p.whole_range] != f.sha256)
-      problem(Kind::file_hash_mismatch, f.path, "SHA-256 differs from the signed manifest");
+    if (p.whole_range && hr.range_digests[*p.whole_range] != f.sha256)
+      add_problem(rep, Kind::file_hash_mismatch, f.path, "SHA-256 differs from the signed manifest");
     bool clean = true;
     for (const auto& pr : rep.problems) clean = clean && pr.path != f.path;
     if (clean && p.stamp) rep.stamps.push_back(*p.stamp);
   }
+}
+
+}  // namespace
+
+Result<ContentReport> verify_chunks(const fs::path& dir, const Manifest& m, const ChunkCheckOptions& o) {
+  ContentReport rep;
+  MS_ASSIGN_OR_RETURN(auto entries, detail::walk_release_dir(dir));
+  report_unlisted(entries, m, rep);
+  HashPlan plan;
+  std::vector<Pending> pending = plan_hashes(dir, m, entries, o, plan, rep);
+
+  HashOptions ho;
+  ho.threads = o.threads;
+  ho.progress = o.progress;
+  ho.cancel = o.cancel;
+  // A file that changed size between the directory walk and the hash comes back from
+  // hash_plan as a content error already; every error is passed on as it is.
+  auto hr = hash_plan(plan, ho);
+  if (!hr.ok()) return hr.error();
+  report_digests(pending, *hr, rep);
   return rep;
 }
 

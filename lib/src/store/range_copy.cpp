@@ -11,20 +11,9 @@
 #include <cstring>
 #include <optional>
 
+#include "util/file_io.hpp"
+
 namespace modelswarm::store {
-
-Fd::~Fd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Fd& Fd::operator=(Fd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
 
 namespace {
 
@@ -32,33 +21,15 @@ constexpr size_t kBufferBytes = 2u << 20;
 
 bool cancelled(const CopyContext& ctx) { return ctx.cancel && ctx.cancel->load(std::memory_order_relaxed); }
 
-// Full pread; false on error or end of file before `n` bytes.
-bool read_full(int fd, uint8_t* p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(off));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-  return true;
+// Full pread; false on error or end of file before `n` bytes: either way the source cannot
+// give this chunk, which is not an error of the reuse.
+bool read_full(const RangeFile& src, uint8_t* p, size_t n, uint64_t off) {
+  auto got = file_io::pread_upto(src.fd, std::span(p, n), off, src.name);
+  return got.ok() && *got == n;
 }
 
 Status write_full(const RangeFile& dst, const uint8_t* p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(dst.fd, p, n, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int e = w < 0 ? errno : EIO;
-      if (e == ENOSPC) return Error::io(dst.name + ": disk full while copying reused chunks");
-      return Error::io(dst.name + ": cannot write: " + std::strerror(e));
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-    off += static_cast<uint64_t>(w);
-  }
-  return Status::success();
+  return file_io::pwrite_full(dst.fd, std::span(p, n), off, dst.name);
 }
 
 Status erase_range(const RangeFile& dst, uint64_t off, uint64_t size, CopyContext& ctx) {
@@ -88,7 +59,7 @@ std::optional<Sha256Digest> hash_range(const RangeFile& src, uint64_t off, uint6
   Sha256 h;
   for (uint64_t done = 0; done < size;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(ctx.buffer.size(), size - done));
-    if (!read_full(src.fd, ctx.buffer.data(), n, off + done)) return std::nullopt;
+    if (!read_full(src, ctx.buffer.data(), n, off + done)) return std::nullopt;
     h.update(ctx.buffer.data(), n);
     done += n;
     bytes_read += n;
@@ -137,7 +108,7 @@ Result<CopyOutcome> copy_checked(const RangeFile& src, uint64_t src_off, const R
   for (uint64_t done = 0; done < size;) {
     if (cancelled(ctx)) return Error::interrupted("reuse interrupted");
     size_t n = static_cast<size_t>(std::min<uint64_t>(ctx.buffer.size(), size - done));
-    if (!read_full(src.fd, ctx.buffer.data(), n, src_off + done)) {
+    if (!read_full(src, ctx.buffer.data(), n, src_off + done)) {
       out.kind = CopyOutcome::Kind::short_source;
       return out;
     }

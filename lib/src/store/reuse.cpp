@@ -8,19 +8,20 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "modelswarm/store.hpp"
 #include "store/digest_hash.hpp"
 #include "store/range_copy.hpp"
+#include "util/file_io.hpp"
+#include "util/parallel_jobs.hpp"
 
 namespace modelswarm {
 
 namespace fs = std::filesystem;
 using store::CopyContext;
 using store::CopyOutcome;
-using store::Fd;
+using file_io::Fd;
 using store::RangeFile;
 
 namespace {
@@ -117,22 +118,23 @@ Result<TargetFile> open_target(const fs::path& path, uint64_t size) {
   return t;
 }
 
-}  // namespace
+using ChunkIndex = std::unordered_map<Sha256Digest, std::vector<Candidate>, store::DigestHash>;
 
-Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_dir,
-                                 const std::vector<ReuseSource>& sources, const ReuseOptions& o) {
-  ReuseReport rep;
-  rep.present.resize(target.files.size());
-
-  std::unordered_map<Sha256Digest, std::vector<Candidate>, store::DigestHash> index;
+// Every non-empty chunk of every source, by SHA-256.
+ChunkIndex index_sources(const std::vector<ReuseSource>& sources) {
+  ChunkIndex index;
   for (size_t s = 0; s < sources.size(); ++s)
     for (size_t f = 0; f < sources[s].manifest.files.size(); ++f)
       for (const auto& c : sources[s].manifest.files[f].chunks)
         if (c.size > 0) index[c.sha256].push_back({s, f, c.offset});
+  return index;
+}
 
+// The target's chunks a source holds and the target does not, largest first. Chunks already
+// present go straight into the report.
+std::vector<Job> plan_jobs(const Manifest& target, const ChunkIndex& index, const ReuseOptions& o,
+                           ReuseReport& rep, uint64_t& total) {
   std::vector<Job> jobs;
-  std::vector<bool> file_has_job(target.files.size(), false);
-  uint64_t total = 0;
   for (size_t f = 0; f < target.files.size(); ++f) {
     for (const auto& c : target.files[f].chunks) {
       if (c.size == 0) continue;
@@ -145,90 +147,83 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_
       auto it = index.find(c.sha256);
       if (it == index.end()) continue;
       jobs.push_back({f, &c, &it->second});
-      file_has_job[f] = true;
       total += c.size;
     }
   }
   std::stable_sort(jobs.begin(), jobs.end(),
                    [](const Job& a, const Job& b) { return a.chunk->size > b.chunk->size; });
+  return jobs;
+}
 
+// Opens (creating, at full size) the target files some job writes into; `ids` gets their
+// device and inode, so that a source that is one of them (a hard link) is never read.
+Result<std::vector<TargetFile>> open_targets(const Manifest& target, const fs::path& target_dir,
+                                             const std::vector<Job>& jobs,
+                                             std::vector<std::pair<dev_t, ino_t>>& ids) {
+  std::vector<bool> has_job(target.files.size(), false);
+  for (const Job& j : jobs) has_job[j.file] = true;
   std::vector<TargetFile> targets(target.files.size());
-  std::vector<std::pair<dev_t, ino_t>> target_ids;
   for (size_t f = 0; f < target.files.size(); ++f) {
-    if (!file_has_job[f]) continue;
+    if (!has_job[f]) continue;
     MS_ASSIGN_OR_RETURN(targets[f], open_target(target_dir / target.files[f].path, target.files[f].size));
     struct stat st {};
-    if (::fstat(targets[f].file.fd, &st) == 0) target_ids.push_back({st.st_dev, st.st_ino});
+    if (::fstat(targets[f].file.fd, &st) == 0) ids.push_back({st.st_dev, st.st_ino});
   }
-  SourceFiles source_files(sources, std::move(target_ids));
+  return targets;
+}
 
-  std::atomic<bool> reflink_ok{o.reflink};
-  std::atomic<size_t> next{0};
-  uint64_t done = 0;  // guarded by progress_mu
-  std::mutex progress_mu;
-  std::vector<JobResult> results(jobs.size());
-  std::mutex mu;  // warnings, first error
-  std::optional<Error> error;
-  std::atomic<bool> stop{false};
+// Tries a job's candidates in turn until one copies (or clones) with the right SHA-256.
+class ChunkCopier {
+ public:
+  ChunkCopier(const std::vector<TargetFile>& targets, SourceFiles& sources, const ReuseOptions& o)
+      : targets_(targets), sources_(sources), reflink_ok_(o.reflink), cancel_(o.cancel) {}
 
-  auto warn = [&](std::string w) {
-    std::lock_guard<std::mutex> lock(mu);
-    rep.warnings.push_back(std::move(w));
-  };
-  auto worker = [&] {
-    CopyContext ctx;
-    ctx.reflink_ok = &reflink_ok;
-    ctx.cancel = o.cancel;
-    for (size_t j; !stop.load() && (j = next.fetch_add(1)) < jobs.size();) {
-      if (o.cancel && o.cancel->load()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = Error::interrupted("reuse interrupted");
-        stop = true;
-        break;
+  Status copy(const Job& job, CopyContext& ctx, JobResult& r) {
+    ctx.reflink_ok = &reflink_ok_;
+    ctx.cancel = cancel_;
+    const TargetFile& dst = targets_[job.file];
+    for (const Candidate& cand : *job.candidates) {
+      std::string why;
+      const RangeFile* src = sources_.get(cand.source, cand.file, &why);
+      if (!src) {
+        if (!why.empty()) warn(std::move(why));
+        continue;
       }
-      const Job& job = jobs[j];
-      const TargetFile& dst = targets[job.file];
-      JobResult& r = results[j];
-      for (const Candidate& cand : *job.candidates) {
-        std::string why;
-        const RangeFile* src = source_files.get(cand.source, cand.file, &why);
-        if (!src) {
-          if (!why.empty()) warn(why);
-          continue;
-        }
-        auto out = store::copy_checked(*src, cand.offset, dst.file, job.chunk->offset, job.chunk->size,
-                                       job.chunk->sha256, dst.block, ctx);
-        if (!out.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!error) error = out.error();
-          stop = true;
-          break;
-        }
-        r.bytes_read += out->bytes_read;
-        if (out->kind == CopyOutcome::Kind::copied || out->kind == CopyOutcome::Kind::cloned) {
-          r.reused = true;
-          r.cloned = out->kind == CopyOutcome::Kind::cloned;
-          break;
-        }
-        ++r.rejected;
-        warn(src->name + ": chunk '" + job.chunk->name + "' at offset " + std::to_string(cand.offset) +
-             (out->kind == CopyOutcome::Kind::short_source ? " cannot be read" : " does not match its SHA-256") +
-             "; not reused");
+      MS_ASSIGN_OR_RETURN(CopyOutcome out, store::copy_checked(*src, cand.offset, dst.file, job.chunk->offset,
+                                                               job.chunk->size, job.chunk->sha256, dst.block, ctx));
+      r.bytes_read += out.bytes_read;
+      if (out.kind == CopyOutcome::Kind::copied || out.kind == CopyOutcome::Kind::cloned) {
+        r.reused = true;
+        r.cloned = out.kind == CopyOutcome::Kind::cloned;
+        return {};
       }
-      // One call at a time and in order, so that the callback need not be thread-safe.
-      std::lock_guard<std::mutex> lock(progress_mu);
-      done += job.chunk->size;
-      if (o.progress) o.progress(done, total);
+      ++r.rejected;
+      warn(src->name + ": chunk '" + job.chunk->name + "' at offset " + std::to_string(cand.offset) +
+           (out.kind == CopyOutcome::Kind::short_source ? " cannot be read" : " does not match its SHA-256") +
+           "; not reused");
     }
-  };
-  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, jobs.size())));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) return *error;
+    return {};
+  }
 
+  std::vector<std::string> take_warnings() { return std::move(warnings_); }
+
+ private:
+  void warn(std::string w) {
+    std::lock_guard<std::mutex> lock(mu_);
+    warnings_.push_back(std::move(w));
+  }
+
+  const std::vector<TargetFile>& targets_;
+  SourceFiles& sources_;
+  std::atomic<bool> reflink_ok_;  // cleared for the whole run when the filesystem refuses clones
+  const std::atomic<bool>* cancel_;
+  std::mutex mu_;
+  std::vector<std::string> warnings_;
+};
+
+// Adds the jobs' outcomes to the report, sorts each file's present ranges and caps the warnings.
+void tally(const std::vector<Job>& jobs, const std::vector<JobResult>& results, std::vector<std::string> warnings,
+           ReuseReport& rep) {
   for (size_t j = 0; j < jobs.size(); ++j) {
     const JobResult& r = results[j];
     rep.chunks_rejected += r.rejected;
@@ -241,11 +236,38 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_
   }
   for (auto& v : rep.present)
     std::sort(v.begin(), v.end(), [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+  rep.warnings = std::move(warnings);
   if (rep.warnings.size() > kMaxWarnings) {
     size_t more = rep.warnings.size() - kMaxWarnings;
     rep.warnings.resize(kMaxWarnings);
     rep.warnings.push_back("... and " + std::to_string(more) + " more");
   }
+}
+
+}  // namespace
+
+Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_dir,
+                                 const std::vector<ReuseSource>& sources, const ReuseOptions& o) {
+  ReuseReport rep;
+  rep.present.resize(target.files.size());
+  const ChunkIndex index = index_sources(sources);
+  uint64_t total = 0;
+  const std::vector<Job> jobs = plan_jobs(target, index, o, rep, total);
+
+  std::vector<std::pair<dev_t, ino_t>> target_ids;
+  MS_ASSIGN_OR_RETURN(std::vector<TargetFile> targets, open_targets(target, target_dir, jobs, target_ids));
+  SourceFiles source_files(sources, std::move(target_ids));
+  ChunkCopier copier(targets, source_files, o);
+
+  std::vector<JobResult> results(jobs.size());
+  ProgressCounter progress(o.progress, total);
+  ParallelJobs run(jobs.size(), o.threads, o.cancel, "reuse interrupted");
+  MS_TRY(run.run<CopyContext>([&](size_t j, CopyContext& ctx) -> Status {
+    MS_TRY(copier.copy(jobs[j], ctx, results[j]));
+    progress.add(jobs[j].chunk->size);
+    return {};
+  }));
+  tally(jobs, results, copier.take_warnings(), rep);
   return rep;
 }
 

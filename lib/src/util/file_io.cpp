@@ -1,11 +1,13 @@
 #include "util/file_io.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace modelswarm::file_io {
 
@@ -23,8 +25,8 @@ Fd::~Fd() {
 
 std::string errno_text() { return std::strerror(errno); }
 
-Result<Fd> open_read(const std::filesystem::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+Result<Fd> open_read(const std::filesystem::path& p, Links links) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (links == Links::refuse ? O_NOFOLLOW : 0));
   if (fd < 0) return Error::io(p.string() + ": cannot open: " + errno_text());
   return Fd(fd);
 }
@@ -42,7 +44,7 @@ Result<uint64_t> file_size(int fd, const std::filesystem::path& p) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-Status pread_full(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& name) {
+Result<size_t> pread_upto(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& name) {
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
@@ -51,9 +53,15 @@ Status pread_full(int fd, std::span<uint8_t> out, uint64_t offset, const std::st
       if (errno == EINTR) continue;
       return Error::io(name + ": read failed: " + errno_text());
     }
-    if (n == 0) return Error::format(name + ": unexpected end of file");
+    if (n == 0) break;
     done += static_cast<size_t>(n);
   }
+  return done;
+}
+
+Status pread_full(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& name) {
+  MS_ASSIGN_OR_RETURN(size_t got, pread_upto(fd, out, offset, name));
+  if (got < out.size()) return Error::format(name + ": unexpected end of file");
   return {};
 }
 
@@ -65,6 +73,8 @@ Status pwrite_full(int fd, std::span<const uint8_t> data, uint64_t offset,
                          static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
+      // Said in words a user searches for: the fix is room on the disk, not a retry.
+      if (errno == ENOSPC) return Error::io(name + ": disk full (" + errno_text() + ")");
       return Error::io(name + ": write failed: " + errno_text());
     }
     done += static_cast<size_t>(n);
@@ -83,6 +93,35 @@ Status sync_dir(const std::filesystem::path& dir) {
   Fd owner(fd);
   if (::fsync(fd) != 0) return Error::io(dir.string() + ": fsync failed: " + errno_text());
   return {};
+}
+
+Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
+  MS_ASSIGN_OR_RETURN(Fd fd, open_read(path));
+  MS_ASSIGN_OR_RETURN(uint64_t size, file_size(fd.get(), path));
+  MappedFile m;
+  if (size == 0) return m;  // mmap refuses a zero length
+  void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (p == MAP_FAILED) return Error::io(path.string() + ": cannot map: " + errno_text());
+  // The descriptor closes here: the mapping keeps the file referenced.
+  m.data_ = static_cast<const uint8_t*>(p);
+  m.size_ = size;
+  return m;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 }  // namespace modelswarm::file_io

@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+
+#include "util/file_io.hpp"
 
 namespace modelswarm {
 
@@ -81,37 +84,27 @@ Status write_file_atomic(const fs::path& path, std::string_view data, unsigned m
 }
 
 Result<std::string> read_small_file(const fs::path& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::io(path.string() + ": cannot open: " + errno_text());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error::io(path.string() + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return Error::format(path.string() + ": too large (" + std::to_string(st.st_size) +
-                         " bytes, at most " + std::to_string(max_bytes) + ")");
-  }
+  MS_ASSIGN_OR_RETURN(file_io::Fd fd, file_io::open_read(path));
+  MS_ASSIGN_OR_RETURN(uint64_t size, file_io::file_size(fd.get(), path));
+  if (size > max_bytes)
+    return Error::format(path.string() + ": too large (" + std::to_string(size) + " bytes, at most " +
+                         std::to_string(max_bytes) + ")");
+  // Read to the end, not to the size fstat gave: a file that grows meanwhile is still read
+  // whole, or refused once it passes the limit.
   std::string out;
-  char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string e = errno_text();
-      ::close(fd);
-      return Error::io(path.string() + ": read failed: " + e);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {
-      ::close(fd);
-      return Error::format(path.string() + ": too large (more than " + std::to_string(max_bytes) +
-                           " bytes)");
-    }
+    const size_t at = out.size();
+    const uint64_t cap = std::max<uint64_t>(max_bytes, uint64_t{max_bytes} + 1);  // one past the limit
+    out.resize(static_cast<size_t>(std::min(cap, std::max<uint64_t>(size + 1, at + (64u << 10)))));
+    auto* dst = reinterpret_cast<uint8_t*>(out.data()) + at;
+    MS_ASSIGN_OR_RETURN(size_t got, file_io::pread_upto(fd.get(), std::span(dst, out.size() - at), at,
+                                                        path.string()));
+    const bool ended = at + got < out.size();
+    out.resize(at + got);
+    if (out.size() > max_bytes)
+      return Error::format(path.string() + ": too large (more than " + std::to_string(max_bytes) + " bytes)");
+    if (ended) break;
   }
-  ::close(fd);
   return out;
 }
 

@@ -1,11 +1,13 @@
-// Microbenchmarks of the machine and the kernels, for `modelswarm bench` and
-// scripts/bench_kernels.sh: the limits (memory read bandwidth, peak int8 dot-product rate) are
-// measured in the same run as the kernels, so the ratios compare like with like.
+// Microbenchmarks of the machine and the kernels, for `modelswarm bench` (through
+// infer_bench.hpp) and scripts/bench_kernels.sh (tests/tools/bench_kernels.cpp). The limits
+// (memory read bandwidth, peak int8 dot-product rate) are measured in the same run as the
+// kernels, so the ratios compare like with like. Internal: not part of the installed API.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
+#include "modelswarm/bench_rate.hpp"
 #include "modelswarm/error.hpp"
 #include "modelswarm/ggml_type.hpp"
 #include "modelswarm/kernels.hpp"
@@ -13,15 +15,6 @@
 namespace modelswarm {
 
 class ThreadPool;
-
-// Every figure is measured twice over the same passes: by the wall clock, and by the process's
-// CPU time divided by the threads (what the code achieves while it is running). On an idle
-// machine the two agree; when other processes compete for the cores, only the CPU-time figure
-// still describes the code. Each is the best pass.
-struct Rate {
-  double wall = 0;  // per second of wall-clock time
-  double cpu = 0;   // per second of CPU time per thread
-};
 
 // Streaming read of a buffer of `bytes` (0: 8× the last-level cache, at least 256 MiB) on every
 // thread of `pool`; best pass of those that fit in `seconds`. Returns bytes per second.
