@@ -4,6 +4,10 @@
 // release whose signature does not verify with the catalogue's key is never served.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
+
+#include "modelswarm/gateway.hpp"
 #include "modelswarm/sha256.hpp"
 #include "swarm_helpers.hpp"
 
@@ -246,4 +250,31 @@ TEST_CASE("serve refuses a malformed catalogue with a one-line error naming the 
   CHECK(r.err.find(cat.string()) != std::string::npos);
   CHECK(r.err.find("source") != std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("the example catalogue parses; duplicates and unknown keys are refused by name") {
+  auto cat = modelswarm::load_catalogue(fs::path(MODELSWARM_SOURCE_DIR) / "manifests/example.catalogue.json");
+  REQUIRE_MESSAGE(cat.ok(), (cat.ok() ? "" : cat.error().message));
+  const auto* repo = cat->find("acme/TinyDemo-Q4_0");
+  REQUIRE(repo != nullptr);
+  REQUIRE(repo->releases.size() == 2);
+  CHECK(repo->releases[1].revisions == std::vector<std::string>{"v2"});
+  CHECK(repo->releases[0].dest == fs::path("/var/lib/modelswarm/releases/acme--TinyDemo-Q4_0/1"));
+  CHECK(repo->releases[0].trust.size() == 1);
+
+  auto parse = [](const std::string& text) { return modelswarm::parse_catalogue(text, "cat.json", "/etc"); };
+  auto dup = parse(R"({"format":"modelswarm.catalogue/1","store":"s","repos":{"a/b":{"trust":"RWx",
+      "releases":[{"version":1,"source":"magnet:?x"},{"version":1,"source":"magnet:?y"}]}}})");
+  REQUIRE(!dup.ok());
+  CHECK(dup.error().message.find("version 1 is listed twice") != std::string::npos);
+  auto unknown = parse(R"({"format":"modelswarm.catalogue/1","store":"s","repos":{"a/b":{"trust":"RWx","mirror":1,
+      "releases":[{"version":1,"source":"magnet:?x"}]}}})");
+  REQUIRE(!unknown.ok());
+  CHECK(unknown.error().message.find("unknown key 'mirror'") != std::string::npos);
+  auto bad_id = parse(R"({"format":"modelswarm.catalogue/1","store":"s","repos":{"../x":{"trust":"RWx",
+      "releases":[{"version":1,"source":"magnet:?x"}]}}})");
+  CHECK(!bad_id.ok());
+  auto main_taken = parse(R"({"format":"modelswarm.catalogue/1","store":"s","repos":{"a":{"trust":"RWx",
+      "releases":[{"version":1,"source":"magnet:?x","revisions":["main"]}]}}})");
+  CHECK(!main_taken.ok());
 }

@@ -110,8 +110,10 @@ void serve_connection(Connection& c, Holdings& holdings, const std::function<voi
     bool ok = !ec;
     if (ok && !head) {
       if (resp.file_fd >= 0) ok = send_file(c.socket.native_handle(), resp.file_fd, resp.file_offset, resp.file_length);
-      else if (!resp.body.empty()) ok = !asio::write(c.socket, asio::buffer(resp.body), ec) || !ec;
-      ok = ok && !ec;
+      else if (!resp.body.empty()) {
+        asio::write(c.socket, asio::buffer(resp.body), ec);
+        ok = !ec;
+      }
     }
     if (log) log(r.method + " " + r.target + " " + std::to_string(resp.status) + " " + std::to_string(resp.content_length()));
     c.last_active = Clock::now().time_since_epoch().count();
@@ -149,6 +151,7 @@ int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void HttpServer::run(Holdings& holdings, const std::atomic<bool>& stop, std::chrono::seconds idle_timeout,
                      const std::function<void(const std::string&)>& log) {
+
   std::list<std::unique_ptr<Connection>> conns;
   auto& acceptor = impl_->acceptor;
   while (!stop.load()) {
@@ -184,6 +187,7 @@ void HttpServer::run(Holdings& holdings, const std::atomic<bool>& stop, std::chr
       ++it;
     }
   }
+  holdings.shutdown();
   for (auto& c : conns) ::shutdown(c->socket.native_handle(), SHUT_RDWR);
   for (auto& c : conns) c->thread.join();
 }

@@ -18,7 +18,8 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> bind(const std::string& listen);
   ~HttpServer();
   int port() const;
-  // Accepts and serves until `stop`; then closes every connection and joins its thread.
+  // Accepts and serves until `stop`; then shuts `holdings` down (which wakes requests waiting
+  // for a fetch), closes every connection and joins its thread.
   void run(Holdings& holdings, const std::atomic<bool>& stop, std::chrono::seconds idle_timeout,
            const std::function<void(const std::string&)>& log);
 
