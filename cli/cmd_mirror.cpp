@@ -1,5 +1,9 @@
 // modelswarm mirror MIRRORFILE [--seed] : fetch what is missing or newer, verify, summarise.
+// With --seed, SIGHUP re-reads the mirror file (systemd's ExecReload): mirror again, then seed
+// the new set.
+#include <csignal>
 #include <set>
+#include <thread>
 
 #include "command.hpp"
 #include "modelswarm/channel.hpp"
@@ -8,6 +12,16 @@
 
 namespace modelswarm::cli {
 namespace {
+
+std::atomic<bool> g_reload{false};
+extern "C" void on_hangup(int) { g_reload.store(true); }
+
+void install_reload_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_hangup;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+}
 
 nlohmann::json result_json(const MirrorResult& r) {
   nlohmann::json j = {{"status", mirror_status_name(r.status)},
@@ -41,6 +55,21 @@ class MirrorCommand : public Command {
   int run(const Globals& g) override {
     auto file = load_mirror_file(file_);
     if (!file.ok()) return report_error(g, file.error());
+    if (seed_) install_reload_handler();
+    for (;;) {
+      int rc = mirror_and_seed(g, *file);
+      if (!g_reload.exchange(false) || g_interrupted.load()) return rc;
+      // A mirror file broken by an edit keeps the previous one in force rather than stopping.
+      auto next = load_mirror_file(file_);
+      if (next.ok()) file = std::move(next);
+      else report_error(g, next.error());
+      note(g, "SIGHUP: " + file_ + " read again");
+    }
+  }
+
+ private:
+  int mirror_and_seed(const Globals& g, const MirrorFile& mirror_file) {
+    const MirrorFile* file = &mirror_file;
     EventPrinter printer(g);
     auto session = open_swarm_session(flags_, printer, [&](swarm::SessionSettings& s) {
       s.peers.insert(s.peers.end(), file->peers.begin(), file->peers.end());
@@ -93,13 +122,22 @@ class MirrorCommand : public Command {
         if (auto ref = parse_channel_ref(file->releases[i].source); ref.ok()) keys.insert(ref->key.to_base64());
     }
     so.trusted_keys.assign(keys.begin(), keys.end());
-    Status st = swarm::seed(**session, so, g_interrupted);
+    // seed() watches one flag; a SIGHUP must end it as a SIGINT does.
+    std::atomic<bool> stop_seeding{false}, done{false};
+    std::thread watch([&] {
+      while (!done.load()) {
+        if (g_interrupted.load() || g_reload.load()) stop_seeding = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    Status st = swarm::seed(**session, so, stop_seeding);
+    done = true;
+    watch.join();
     printer.finish();
     if (!st.ok()) return report_error(g, st.error());
     return g_interrupted.load() ? kExitInterrupted : kExitOk;
   }
 
- private:
   std::string file_;
   bool seed_ = false;
   unsigned stall_timeout_ = 300;

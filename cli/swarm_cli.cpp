@@ -8,10 +8,10 @@ namespace modelswarm::cli {
 
 using swarm::Event;
 
-void SwarmFlags::add_to(CLI::App& app) {
+void SwarmFlags::add_to(CLI::App& app, const std::string& listen_flag) {
   app.add_option("--profile", profile, "Settings profile: internet (default) or lan (fast LAN/cluster, loopback)")
       ->check(CLI::IsMember({"internet", "lan"}));
-  app.add_option("--listen", listen, "Listen on IP:PORT (repeatable; port 0 = any free port)");
+  app.add_option(listen_flag, listen, "Listen on IP:PORT (repeatable; port 0 = any free port)");
   app.add_option("--upload-limit", upload_limit, "Upload rate limit, bytes/s (suffix K, M, G)");
   app.add_option("--download-limit", download_limit, "Download rate limit, bytes/s (suffix K, M, G)");
   app.add_flag("--limit-local", limit_local, "Apply the rate limits to LAN and loopback peers too");

@@ -36,7 +36,8 @@ struct SwarmFlags {
   bool serve_once = true;
   double status_interval = 0;
 
-  void add_to(CLI::App& app);
+  // `listen_flag`: the name of the peer listen option (serve keeps --listen for HTTP).
+  void add_to(CLI::App& app, const std::string& listen_flag = "--listen");
   // Applies the profile, then every flag given. Usage errors name the flag.
   Result<swarm::SessionSettings> settings() const;
 };

@@ -11,6 +11,7 @@ packages=(
   libcurl4-openssl-dev
   minisign opentracker nginx-light curl groff man-db iproute2 procps time
   iputils-ping ethtool python3-libtorrent
+  nodejs npm lintian systemd dpkg-dev adduser
 )
 
 missing=()

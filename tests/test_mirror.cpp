@@ -142,3 +142,37 @@ TEST_CASE("mirror: a release with an untrusted key fails alone; bad mirror files
   check_refused(R"({"format":"other","releases":[]})", "format");
   CHECK(mstest::run_cli({"mirror", (tmp / "missing.json").string()}).exit_code == 6);
 }
+
+TEST_CASE("mirror --seed reads its file again on SIGHUP: a release added meanwhile is fetched and seeded") {
+  Home home;
+  mstest::TempDir tmp;
+  modelswarm::KeyPair key = modelswarm::generate_key_pair();
+  Release a = pack_version(tmp / "pub1", "first", 1, 21, key);
+  Release b = pack_version(tmp / "pub2", "second", 1, 22, key);
+  Peer seeder = start_seed({a.dir, b.dir}, tmp / "seed", {"--trust", a.public_key});
+  fs::path file = tmp / "mirrors.json";
+  auto write_file = [&](bool both) {
+    json releases = json::array({{{"source", a.magnet}, {"trust", a.public_key}, {"dest", "models"}}});
+    if (both) releases.push_back({{"source", b.magnet}, {"trust", b.public_key}, {"dest", "models"}});
+    mstest::write_file(file.string(), json{{"format", "modelswarm.mirror/1"}, {"peers", {peer_arg(seeder.port)}},
+                                           {"releases", releases}}.dump());
+  };
+  write_file(false);
+  auto args = mirror_args(file);
+  args.push_back("--seed");
+  mstest::Background mirror(mstest::cli_argv(args), (tmp / "mirror").string());
+  REQUIRE_MESSAGE(mirror.wait_for_output("\"summary\"", 120s), mirror.err());
+  write_file(true);
+  REQUIRE(kill(mirror.pid(), SIGHUP) == 0);
+  bool second = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 120s; !second && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(200ms))
+    for (const auto& e : events(mirror.out(), "release"))
+      second = second || (e["name"] == "second" && e["status"] == "fetched");
+  INFO(mirror.err());
+  CHECK(second);
+  CHECK(mirror.running());
+  CHECK(events(mirror.out(), "summary").size() == 2);
+  CHECK(mirror.stop(SIGTERM) == 130);
+  CHECK(verifies(tmp / "models" / "second", key.public_key.to_base64()));
+}

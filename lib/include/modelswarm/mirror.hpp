@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "modelswarm/error.hpp"
+#include "modelswarm/manifest.hpp"
 #include "modelswarm/swarm.hpp"
 
 namespace modelswarm {
@@ -71,5 +72,15 @@ struct MirrorOptions {
 // `stop` interrupts the current fetch (its result: failed, ErrorCode::interrupted).
 std::vector<MirrorResult> run_mirror(swarm::Session& session, const MirrorFile& file,
                                      const MirrorOptions& options, const std::atomic<bool>& stop);
+
+// What run_mirror would report as up to date for `e`, without a session and without fetching:
+// the release its source names is registered in e.dest and still holds the signed manifest and
+// sizes. nullopt when it is not held (or the source cannot be resolved now).
+std::optional<MirrorResult> find_held_release(const MirrorEntry& e, const MirrorOptions& options,
+                                              const std::atomic<bool>& stop);
+
+// The signed manifest of the release in `dir` when a key of `trust` signed it and every file has
+// its signed size (no data is read). What the mirror checks before it calls a release held.
+Result<Manifest> check_held_release(const std::filesystem::path& dir, const std::vector<std::string>& trust);
 
 }  // namespace modelswarm

@@ -114,6 +114,22 @@ Result<ChannelItem> resolve_for_mirror(swarm::Session& session, const std::strin
   return std::move(*item);
 }
 
+// Fills `r` (its info_hash set) as up to date when a registered entry in e.dest holds it.
+bool held_in_dest(const std::vector<RegistryEntry>& registered, const MirrorEntry& e,
+                  const std::vector<PublicKey>& keys, MirrorResult& r) {
+  for (const auto& entry : registered) {
+    if (entry.info_hash != r.info_hash || entry.dir.parent_path() != fs::absolute(e.dest)) continue;
+    auto held = holds_release(entry.dir, keys);
+    if (!held) continue;  // damaged or replaced: fetch again
+    r.status = MirrorResult::Status::up_to_date;
+    r.name = held->name;
+    r.version = static_cast<std::int64_t>(held->version);
+    r.dir = entry.dir;
+    return true;
+  }
+  return false;
+}
+
 MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std::atomic<bool>& stop,
                         const MirrorOptions& options) {
   MirrorResult r;
@@ -143,16 +159,7 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
 
   auto registered = list_registered();
   if (!registered) return fail(registered.error());
-  for (const auto& entry : *registered) {
-    if (entry.info_hash != r.info_hash || entry.dir.parent_path() != fs::absolute(e.dest)) continue;
-    auto held = holds_release(entry.dir, *keys);
-    if (!held) continue;  // damaged or replaced: fetch again
-    r.status = MirrorResult::Status::up_to_date;
-    r.name = held->name;
-    r.version = static_cast<std::int64_t>(held->version);
-    r.dir = entry.dir;
-    return r;
-  }
+  if (held_in_dest(*registered, e, *keys, r)) return r;
 
   std::error_code ec;
   fs::path staging = fs::absolute(e.dest) / kMirrorStaging;
@@ -192,6 +199,25 @@ MirrorResult mirror_one(swarm::Session& session, const MirrorEntry& e, const std
 }
 
 }  // namespace
+
+std::optional<MirrorResult> find_held_release(const MirrorEntry& e, const MirrorOptions& options,
+                                              const std::atomic<bool>& stop) {
+  MirrorResult r;
+  r.source = current_source(e);
+  auto keys = load_keys(e.trust);
+  if (!keys) return std::nullopt;
+  auto ih = swarm::source_info_hash(r.source, options.http, &stop);
+  if (!ih) return std::nullopt;
+  r.info_hash = *ih;
+  auto registered = list_registered();
+  if (!registered || !held_in_dest(*registered, e, *keys, r)) return std::nullopt;
+  return r;
+}
+
+Result<Manifest> check_held_release(const fs::path& dir, const std::vector<std::string>& trust) {
+  MS_ASSIGN_OR_RETURN(std::vector<PublicKey> keys, load_keys(trust));
+  return holds_release(dir, keys);
+}
 
 std::vector<MirrorResult> run_mirror(swarm::Session& session, const MirrorFile& file,
                                      const MirrorOptions& options, const std::atomic<bool>& stop) {

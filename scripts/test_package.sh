@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# CI check of the Debian package (CTest: test_package): build it with CPack, list it, check the
+# systemd units, unpack it into a throwaway root and run the binary and man from there, and
+# run lintian (no errors allowed). Usage: scripts/test_package.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "${1:?usage: test_package.sh BUILD_DIR}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "test_package: $*" >&2; exit 1; }
+
+(cd "$build" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack failed"; }
+deb=$(ls "$work"/out/modelswarm_*.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || fail "no .deb produced"
+echo "package: $(basename "$deb")"
+
+# Contents: binary, man pages, completion, units, schemas; nothing of the -dev kind.
+dpkg-deb -c "$deb" >"$work/contents"
+for path in ./usr/bin/modelswarm ./usr/share/man/man1/modelswarm.1.gz ./usr/share/man/man1/modelswarm-fetch.1.gz \
+    ./usr/share/man/man1/modelswarm-serve.1.gz ./usr/share/bash-completion/completions/modelswarm \
+    ./lib/systemd/system/modelswarm-mirror.service ./lib/systemd/system/modelswarm-serve.service \
+    ./usr/share/modelswarm/schemas/catalogue.schema.json ./usr/share/modelswarm/schemas/mirror.schema.json \
+    ./usr/share/modelswarm/schemas/manifest.schema.json ./usr/share/doc/modelswarm/copyright; do
+  grep -q " $path\$" "$work/contents" || fail "$path missing from the package"
+done
+! grep -qE '\.a$|/include/|\.cmake$' "$work/contents" || fail "library files in the package"
+dpkg-deb -I "$deb" | grep -q "Depends:.*libtorrent" || fail "no shared-library dependencies computed"
+
+# A throwaway root: unpack (maintainer scripts are not run, so the host's users are untouched).
+root="$work/root"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+touch "$root/var/lib/dpkg/status"
+dpkg --root="$root" --force-not-root --force-depends --log=/dev/null --unpack "$deb" >/dev/null
+"$root/usr/bin/modelswarm" --version | grep -q "^modelswarm " || fail "modelswarm --version failed in the root"
+MANPATH="$root/usr/share/man" man -w modelswarm-fetch | grep -q "^$root/usr/share/man/man1/modelswarm-fetch.1.gz$" ||
+  fail "man -w modelswarm-fetch does not find the packaged page"
+MANPATH="$root/usr/share/man" man -w modelswarm-serve >/dev/null || fail "man -w modelswarm-serve"
+
+# The completion is the binary's own: every subcommand of --help, and the serve flags.
+bash -c 'source "$1"; COMP_WORDS=(modelswarm ""); COMP_CWORD=1; _modelswarm; echo "${COMPREPLY[*]}"' _ \
+  "$root/usr/share/bash-completion/completions/modelswarm" >"$work/words"
+for cmd in $("$root/usr/bin/modelswarm" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 {print $1}'); do
+  grep -qw -- "$cmd" "$work/words" || fail "completion lacks subcommand $cmd"
+done
+bash -c 'source "$1"; COMP_WORDS=(modelswarm serve --cata); COMP_CWORD=2; _modelswarm; echo "${COMPREPLY[*]}"' _ \
+  "$root/usr/share/bash-completion/completions/modelswarm" | grep -qx -- --catalogue || fail "completion of serve flags"
+
+# The units, with the packaged binary and man pages in place of the system's.
+for unit in modelswarm-mirror.service modelswarm-serve.service; do
+  sed "s|/usr/bin/modelswarm|$root/usr/bin/modelswarm|" "$root/lib/systemd/system/$unit" >"$work/$unit"
+  MANPATH="$root/usr/share/man" systemd-analyze verify --man=yes "$work/$unit" 2>&1 | tee "$work/verify.log" >&2
+  [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify $unit reported problems"
+done
+grep -q '^SuccessExitStatus=130' "$root/lib/systemd/system/modelswarm-mirror.service" || fail "mirror unit: exit 130"
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$root/lib/systemd/system/modelswarm-mirror.service" || fail "mirror unit: reload"
+
+# lintian: no errors (warnings are printed for the record).
+if command -v lintian >/dev/null; then
+  lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1 || true
+  cat "$work/lintian.log"
+  ! grep -q '^E: ' "$work/lintian.log" || fail "lintian reported errors"
+else
+  echo "test_package: lintian not installed (scripts/setup.sh installs it); skipped" >&2
+fi
+echo "test_package: ok"
