@@ -247,14 +247,14 @@ TEST_CASE("channels on a private DHT: publish, fetch by KEY/NAME, keep alive, fo
                          240s);
     };
     auto m1 = mirror();
-    REQUIRE_MESSAGE(m1.exit_code == 0, m1.err);
+    REQUIRE_MESSAGE(m1.exit_code == 0, (m1.out + m1.err));
     CHECK(events(m1.out, "release")[0]["status"] == "fetched");
     CHECK(events(m1.out, "release")[0]["version"] == 1);
 
     auto pub2 = mstest::run_cli(with({"publish", v2.dir.string(), "-k", (tmp / "pub.key").string()}, dht.flags(50)), 90s);
     REQUIRE_MESSAGE(pub2.exit_code == 0, pub2.err);
     auto m2 = mirror();
-    REQUIRE_MESSAGE(m2.exit_code == 0, m2.err);
+    REQUIRE_MESSAGE(m2.exit_code == 0, (m2.out + m2.err));
     CHECK(events(m2.out, "release")[0]["status"] == "updated");
     CHECK(events(m2.out, "release")[0]["version"] == 2);
     CHECK(same_bytes(tmp / "m" / "tiny" / "model.bin", v2.dir / "model.bin"));

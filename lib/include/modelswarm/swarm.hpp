@@ -312,7 +312,9 @@ struct ChannelLookupOptions {
   std::chrono::seconds timeout{60};
 };
 
-// The newest valid item of `channel` that the DHT holds, or nullopt when no node has one.
+// The newest valid item of `channel` that the DHT holds, or nullopt when none was found within
+// options.timeout (a lookup that finds nothing is repeated: a node that has just joined may not
+// yet reach the nodes that hold the item).
 // Items whose signature, encoding or version do not check out are skipped (each with a
 // `warning` event). Network error: the DHT is off in this session, or no node was reached within
 // dht_wait. Nothing is recorded: the caller decides (record_channel_item).

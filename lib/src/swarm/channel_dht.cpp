@@ -6,6 +6,7 @@
 #include <libtorrent/kademlia/types.hpp>
 
 #include <algorithm>
+#include <thread>
 
 #include "session_impl.hpp"
 
@@ -114,24 +115,29 @@ Result<std::optional<ChannelItem>> resolve_channel(Session& session, const Chann
   Session::Impl& s = SessionAccess::of(session);
   MS_TRY(require_dht(s));
   MS_TRY(wait_for_nodes(s, o.dht_wait, stop));
-  start_get(*s.ses, channel);
+  // A node that has just joined knows few others, and its first lookup may end before it
+  // reaches the nodes holding the item: an empty answer is asked again until the timeout.
   std::optional<ChannelItem> best;
   const auto deadline = Clock::now() + o.timeout;
-  bool done = false;
-  while (!done && Clock::now() < deadline) {
-    if (stop.load()) return Error::interrupted("interrupted while looking up " + channel.to_string());
-    for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(100))) {
-      auto* m = lt::alert_cast<lt::dht_mutable_item_alert>(a);
-      if (!m || !is_about(channel, m->key, m->salt)) {
-        translate_common_alert(s, a);
-        continue;
+  do {
+    start_get(*s.ses, channel);
+    bool done = false;
+    while (!done && Clock::now() < deadline) {
+      if (stop.load()) return Error::interrupted("interrupted while looking up " + channel.to_string());
+      for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(100))) {
+        auto* m = lt::alert_cast<lt::dht_mutable_item_alert>(a);
+        if (!m || !is_about(channel, m->key, m->salt)) {
+          translate_common_alert(s, a);
+          continue;
+        }
+        auto item = item_from_alert(channel, *m);
+        if (!item) warn(s, channel, "skipped a DHT item: " + item.error().message);
+        else if (*item && (!best || (*item)->seq > best->seq)) best = std::move(*item);
+        done = done || m->authoritative;
       }
-      auto item = item_from_alert(channel, *m);
-      if (!item) warn(s, channel, "skipped a DHT item: " + item.error().message);
-      else if (*item && (!best || (*item)->seq > best->seq)) best = std::move(*item);
-      done = done || m->authoritative;
     }
-  }
+    if (!best && Clock::now() + std::chrono::seconds(2) < deadline) std::this_thread::sleep_for(std::chrono::seconds(2));
+  } while (!best && Clock::now() < deadline);
   return best;
 }
 
