@@ -11,13 +11,17 @@ packages=(
   libcurl4-openssl-dev
   minisign opentracker nginx-light curl groff man-db iproute2 procps time
   iputils-ping ethtool python3-libtorrent
-  nodejs npm lintian systemd dpkg-dev adduser
+  nodejs lintian systemd dpkg-dev adduser
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
+# npm (for the reference clients the gateway tests drive): Debian's package, unless a nodejs
+# that bundles its own npm is installed already (NodeSource's conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q 'ok installed' ||
+  missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
