@@ -30,10 +30,6 @@ void ChannelKeeper::emit(const ChannelRef& ref, const std::string& message, Even
 
 bool ChannelKeeper::on_alert(const lt::alert* a) {
   if (kept_.empty()) return false;
-  if (auto* st = lt::alert_cast<lt::dht_stats_alert>(a)) {
-    nodes_ = routing_nodes(*st);
-    return true;
-  }
   if (auto* m = lt::alert_cast<lt::dht_mutable_item_alert>(a)) {
     for (Kept& k : kept_) {
       if (!is_about(k.ref, m->key, m->salt)) continue;
@@ -74,13 +70,7 @@ void ChannelKeeper::finish_lookup(Kept& k, Clock::time_point now) {
 
 void ChannelKeeper::tick(Clock::time_point now) {
   if (kept_.empty()) return;
-  if (nodes_ == 0) {
-    if (now >= next_stats_) {
-      s_.ses->post_dht_stats();
-      next_stats_ = now + std::chrono::seconds(1);
-    }
-    return;  // a lookup before the DHT knows a node would end at once, empty
-  }
+  if (nodes_ == 0) return;  // a lookup before the DHT knows a node would end at once, empty
   for (Kept& k : kept_) {
     if (k.lookup_since) {
       if (now - *k.lookup_since > kLookupLimit) finish_lookup(k, now);

@@ -16,6 +16,8 @@ class ChannelKeeper {
   ChannelKeeper(Session::Impl& s, std::vector<ChannelRef> channels, std::chrono::seconds refresh);
   // True when the alert was the keeper's.
   bool on_alert(const lt::alert* a);
+  // The DHT routing table's size (seed's loop watches it): lookups wait for a node.
+  void set_dht_nodes(int nodes) { nodes_ = nodes; }
   void tick(std::chrono::steady_clock::time_point now);
 
  private:
@@ -32,7 +34,6 @@ class ChannelKeeper {
   std::vector<Kept> kept_;
   std::chrono::seconds refresh_;
   int nodes_ = 0;
-  std::chrono::steady_clock::time_point next_stats_{};
 };
 
 }  // namespace modelswarm::swarm

@@ -125,6 +125,7 @@ class Fetch {
   PeerTally tally_;
   Progress last_;
   Clock::time_point next_tick_{}, next_resume_{}, next_reconnect_{};
+  Clock::time_point next_dht_lookup_ = Clock::now() + std::chrono::seconds(30);
   bool resume_pending_ = false;
   std::optional<Clock::time_point> nudge_at_;
   bool piece_layers_known_ = false;
@@ -632,6 +633,13 @@ void Fetch::tick(bool force) {
   if (now >= next_reconnect_) {
     next_reconnect_ = now + kReconnectInterval;
     if (st.num_peers < static_cast<int>(s_.explicit_peers.size())) s_.connect_explicit_peers(h_);
+  }
+  // libtorrent asks the DHT for peers when the torrent is added and then every 15 minutes: a
+  // seeder that announced after that first lookup would be found only then. Ask again while
+  // no peer is known.
+  if (now >= next_dht_lookup_) {
+    next_dht_lookup_ = now + std::chrono::seconds(30);
+    if (s_.settings.dht && st.list_peers == 0) h_.force_dht_announce();
   }
   if (now >= next_resume_ && (stage_ == Stage::downloading || stage_ == Stage::manifest)) {
     next_resume_ = now + kResumeInterval;

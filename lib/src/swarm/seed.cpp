@@ -180,9 +180,20 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
   }
 
   ChannelKeeper keeper(s, std::move(channels), o.channel_refresh);
+  // libtorrent announces a torrent on the DHT when it is added and then every 15 minutes; a
+  // seeder whose DHT had no node yet would stay unfindable that long. Announce again as soon as
+  // the routing table holds a node.
+  int dht_nodes = 0;
+  bool dht_announced = !s.settings.dht;
+  auto next_dht_stats = Clock::now();
   auto next_tick = Clock::now();
   auto next_reconnect = Clock::now() + std::chrono::seconds(3);
   auto on_alert = [&](lt::alert* a) {
+    if (auto* st = lt::alert_cast<lt::dht_stats_alert>(a)) {
+      dht_nodes = routing_nodes(*st);
+      keeper.set_dht_nodes(dht_nodes);
+      return;
+    }
     if (keeper.on_alert(a) || translate_common_alert(s, a)) return;
     if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
       Event e;
@@ -201,6 +212,15 @@ Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& sto
   while (!stop.load()) {
     for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(200))) on_alert(a);
     auto now = Clock::now();
+    if (s.settings.dht && now >= next_dht_stats) {
+      // Every second until the DHT is up, then every minute (the keeper's lookups wait on it).
+      s.ses->post_dht_stats();
+      next_dht_stats = now + std::chrono::seconds(dht_nodes > 0 ? 60 : 1);
+    }
+    if (!dht_announced && dht_nodes > 0) {
+      for (auto& [h, r] : seeded) h.force_dht_announce();
+      dht_announced = true;
+    }
     keeper.tick(now);
     if (now >= next_tick) {
       next_tick = now + std::chrono::milliseconds(static_cast<int>(s.settings.status_interval * 1000));
