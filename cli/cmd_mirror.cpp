@@ -1,9 +1,7 @@
 // modelswarm mirror MIRRORFILE [--seed] : fetch what is missing or newer, verify, summarise.
 // With --seed, SIGHUP re-reads the mirror file (systemd's ExecReload): mirror again, then seed
 // the new set.
-#include <csignal>
 #include <set>
-#include <thread>
 
 #include "command.hpp"
 #include "modelswarm/channel.hpp"
@@ -12,16 +10,6 @@
 
 namespace modelswarm::cli {
 namespace {
-
-std::atomic<bool> g_reload{false};
-extern "C" void on_hangup(int) { g_reload.store(true); }
-
-void install_reload_handler() {
-  struct sigaction sa {};
-  sa.sa_handler = on_hangup;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGHUP, &sa, nullptr);
-}
 
 nlohmann::json result_json(const MirrorResult& r) {
   nlohmann::json j = {{"status", mirror_status_name(r.status)},
@@ -122,17 +110,10 @@ class MirrorCommand : public Command {
         if (auto ref = parse_channel_ref(file->releases[i].source); ref.ok()) keys.insert(ref->key.to_base64());
     }
     so.trusted_keys.assign(keys.begin(), keys.end());
-    // seed() watches one flag; a SIGHUP must end it as a SIGINT does.
-    std::atomic<bool> stop_seeding{false}, done{false};
-    std::thread watch([&] {
-      while (!done.load()) {
-        if (g_interrupted.load() || g_reload.load()) stop_seeding = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-    Status st = swarm::seed(**session, so, stop_seeding);
-    done = true;
-    watch.join();
+    // A SIGHUP ends seeding as a SIGINT does; run() then reads the file again.
+    g_stop_or_reload = false;
+    if (g_interrupted.load() || g_reload.load()) g_stop_or_reload = true;
+    Status st = swarm::seed(**session, so, g_stop_or_reload);
     printer.finish();
     if (!st.ok()) return report_error(g, st.error());
     return g_interrupted.load() ? kExitInterrupted : kExitOk;

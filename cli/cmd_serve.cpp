@@ -1,5 +1,6 @@
 // modelswarm serve --listen IP:PORT --catalogue FILE : the Hugging Face download API, answered
-// from verified releases, fetching and seeding them through the swarm.
+// from verified releases, fetching and seeding them through the swarm. SIGHUP re-reads the
+// catalogue (systemd's ExecReload) and restarts the gateway on the same address.
 #include <mutex>
 
 #include "command.hpp"
@@ -32,6 +33,7 @@ class ServeCommand : public Command {
     auto settings = flags_.settings();
     if (!settings.ok()) return report_error(g, settings.error());
     install_interrupt_handler();
+    install_reload_handler();
 
     // Two sessions (seeding and fetching) report from their own threads.
     std::mutex mu;
@@ -48,6 +50,8 @@ class ServeCommand : public Command {
     };
     o.on_listening = [&](int port) {
       std::lock_guard lock(mu);
+      // A restart after SIGHUP listens where clients already point (also when port 0 was asked).
+      o.listen = host_port_of(listen_, port);
       std::string url = "http://" + host_of(listen_) + ":" + std::to_string(port);
       if (g.json) print_json({{"event", "serving"}, {"url", url}, {"port", port}});
       else std::fprintf(stderr, "serving the Hugging Face API on %s (HF_ENDPOINT=%s)\n", url.c_str(), url.c_str());
@@ -74,13 +78,27 @@ class ServeCommand : public Command {
         if (g.json) print_json({{"event", "request"}, {"request", line}});
         else std::fprintf(stderr, "%s\n", line.c_str());
       };
-    Status st = run_gateway(*catalogue, o, g_interrupted);
-    printer.finish();
-    if (!st.ok()) return report_error(g, st.error());
+    for (;;) {
+      g_stop_or_reload = false;
+      if (g_interrupted.load() || g_reload.load()) g_stop_or_reload = true;
+      Status st = run_gateway(*catalogue, o, g_stop_or_reload);
+      printer.finish();
+      if (!st.ok()) return report_error(g, st.error());
+      if (!g_reload.exchange(false) || g_interrupted.load()) break;
+      // A catalogue broken by an edit keeps the previous one in force rather than stopping.
+      auto next = load_catalogue(catalogue_);
+      if (next.ok()) catalogue = std::move(next);
+      else report_error(g, next.error());
+      note(g, "SIGHUP: " + catalogue_ + " read again");
+    }
     return g_interrupted.load() ? kExitInterrupted : kExitOk;
   }
 
  private:
+  static std::string host_port_of(const std::string& listen, int port) {
+    auto colon = listen.rfind(':');
+    return (colon == std::string::npos ? listen : listen.substr(0, colon)) + ":" + std::to_string(port);
+  }
   static std::string host_of(const std::string& listen) {
     auto colon = listen.rfind(':');
     std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);

@@ -60,6 +60,12 @@ void note(const Globals& g, const std::string& line);
 // Set by SIGINT/SIGTERM once install_interrupt_handler() ran; long-running commands poll it.
 extern std::atomic<bool> g_interrupted;
 void install_interrupt_handler();
+// Set by SIGHUP once install_reload_handler() ran: a daemon re-reads its configuration file
+// (systemd's ExecReload). g_stop_or_reload is set by SIGINT, SIGTERM and SIGHUP alike, for
+// library calls that watch one stop flag; the reloading command clears it before each run.
+extern std::atomic<bool> g_reload;
+extern std::atomic<bool> g_stop_or_reload;
+void install_reload_handler();
 
 }  // namespace modelswarm::cli
 

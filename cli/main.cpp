@@ -91,10 +91,26 @@ void note(const Globals& g, const std::string& line) {
 }
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_reload{false};
+std::atomic<bool> g_stop_or_reload{false};
 
 namespace {
-extern "C" void on_signal(int) { g_interrupted.store(true); }
+extern "C" void on_signal(int) {
+  g_interrupted.store(true);
+  g_stop_or_reload.store(true);
+}
+extern "C" void on_hangup(int) {
+  g_reload.store(true);
+  g_stop_or_reload.store(true);
+}
 }  // namespace
+
+void install_reload_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_hangup;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+}
 
 void install_interrupt_handler() {
   struct sigaction sa {};

@@ -49,6 +49,11 @@ TEST_CASE("SHA-256 matches the FIPS 180-2 vectors, one-shot and incremental") {
   CHECK(sha256_from_hex(hex(sha256("abc"))) == sha256("abc"));
   CHECK_FALSE(sha256_from_hex("zz"));
   CHECK_FALSE(sha256_from_hex(std::string(64, 'A')));  // canonical form is lower case
+  CHECK(bytes_from_hex("00ff7f") == std::string("\x00\xff\x7f", 3));
+  CHECK(bytes_from_hex("") == std::string());
+  CHECK_FALSE(bytes_from_hex("abc"));  // an odd count of digits
+  CHECK_FALSE(bytes_from_hex("0g"));
+  CHECK_FALSE(bytes_from_hex("FF"));
 }
 
 TEST_CASE("hash_plan: every range and every leaf equals a direct hash, with any thread count") {

@@ -278,3 +278,46 @@ TEST_CASE("the example catalogue parses; duplicates and unknown keys are refused
       "releases":[{"version":1,"source":"magnet:?x","revisions":["main"]}]}}})");
   CHECK(!main_taken.ok());
 }
+
+TEST_CASE("serve reads its catalogue again on SIGHUP: a repo added meanwhile is served on the same port") {
+  Home home;
+  mstest::TempDir tmp;
+  modelswarm::KeyPair key = modelswarm::generate_key_pair();
+  Release a = pack_version(tmp / "pub1", "first", 1, 31, key);
+  Release b = pack_version(tmp / "pub2", "second", 1, 32, key);
+  Peer seeder = start_seed({a.dir, b.dir}, tmp / "seed", {"--trust", a.public_key});
+  fs::path cat = tmp / "catalogue.json";
+  json one = catalogue_for(a, a.public_key, seeder.port);
+  mstest::write_file(cat.string(), one.dump(2));
+  Gateway gw = start_gateway(cat, tmp / "gw", {"--swarm-listen", "127.0.0.1:0"});
+  auto api = [&](const std::string& repo) {
+    return curl({"-w", "%{http_code}", "-o", "/dev/null", gw.url + "/api/models/acme/" + repo}).out;
+  };
+  CHECK(api("first") == "200");
+  CHECK(api("second") == "404");
+
+  json two = one;
+  two["repos"]["acme/second"] = catalogue_for(b, b.public_key, seeder.port)["repos"]["acme/second"];
+  mstest::write_file(cat.string(), two.dump(2));
+  REQUIRE(kill(gw.proc->pid(), SIGHUP) == 0);
+  auto serving_events = [&] { return events(gw.proc->out(), "serving"); };
+  for (auto deadline = std::chrono::steady_clock::now() + 60s;
+       serving_events().size() < 2 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(100ms)) {
+  }
+  INFO(gw.proc->err());
+  REQUIRE(serving_events().size() == 2);
+  CHECK(serving_events()[1]["port"].get<int>() == gw.port);
+  CHECK(api("second") == "200");
+  CHECK(api("first") == "200");
+
+  // A broken edit is reported, naming the file, and the catalogue in force stays.
+  mstest::write_file(cat.string(), "{\"format\": ");
+  REQUIRE(kill(gw.proc->pid(), SIGHUP) == 0);
+  for (auto deadline = std::chrono::steady_clock::now() + 60s;
+       serving_events().size() < 3 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(100ms)) {
+  }
+  REQUIRE(serving_events().size() == 3);
+  CHECK(gw.proc->err().find(cat.string()) != std::string::npos);
+  CHECK(api("second") == "200");
+  CHECK(gw.proc->stop(SIGTERM) == 130);
+}

@@ -127,7 +127,9 @@ struct TorrentSummary {
   std::vector<std::string> trackers;   // announce URLs, all tiers in order
   std::vector<std::string> web_seeds;  // BEP 19 URLs
 };
-Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file);
+// With `must_match`, the torrent must also pass check_torrent_matches_manifest against it.
+Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file,
+                                            const Manifest* must_match = nullptr);
 
 struct ContentProblem {
   enum class Kind { missing, extra, size_mismatch, chunk_mismatch, file_hash_mismatch, unsafe_path };

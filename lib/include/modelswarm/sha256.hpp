@@ -37,8 +37,10 @@ class Sha256 {
 Sha256Digest sha256(const void* data, size_t size);
 inline Sha256Digest sha256(std::string_view s) { return sha256(s.data(), s.size()); }
 
-// Lower-case hex of any byte string, and the reverse (nullopt unless exactly 64 hex digits).
+// Lower-case hex of any byte string, and the reverse: nullopt unless lower-case hex digits in
+// pairs (the canonical form; upper case is refused), and for a digest exactly 64 of them.
 std::string to_hex(std::span<const uint8_t> bytes);
+std::optional<std::string> bytes_from_hex(std::string_view hex);
 std::optional<Sha256Digest> sha256_from_hex(std::string_view hex);
 
 }  // namespace modelswarm

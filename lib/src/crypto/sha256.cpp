@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace modelswarm {
 
@@ -61,19 +62,31 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return s;
 }
 
+namespace {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+std::optional<std::string> bytes_from_hex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
 std::optional<Sha256Digest> sha256_from_hex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;  // canonical form is lower case only
-  };
+  auto bytes = bytes_from_hex(hex);
+  if (!bytes) return std::nullopt;
   Sha256Digest d{};
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = val(hex[2 * i]), lo = val(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    d[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  std::memcpy(d.data(), bytes->data(), d.size());
   return d;
 }
 

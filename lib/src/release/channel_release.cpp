@@ -1,6 +1,4 @@
 // The channel item of a packed release directory (channel.hpp).
-#include <libtorrent/torrent_info.hpp>
-
 #include <algorithm>
 
 #include "modelswarm/channel.hpp"
@@ -36,12 +34,8 @@ Result<ChannelItem> channel_item_for_release(const fs::path& dir, const SecretKe
                                             (verified.error().code == ErrorCode::trust
                                                  ? " (publish announces releases signed by --key only)"
                                                  : "")};
-  const fs::path torrent = dir / std::string(kTorrentPath);
-  libtorrent::error_code ec;
-  libtorrent::torrent_info ti(torrent.string(), ec);
-  if (ec) return Error::format(torrent.string() + ": not a valid torrent: " + ec.message());
-  MS_TRY(check_torrent_matches_manifest(ti, verified->manifest));
-  MS_ASSIGN_OR_RETURN(TorrentSummary summary, read_release_torrent(torrent));
+  MS_ASSIGN_OR_RETURN(TorrentSummary summary,
+                      read_release_torrent(dir / std::string(kTorrentPath), &verified->manifest));
   std::vector<std::string> trackers = summary.trackers, web_seeds = summary.web_seeds;
   add_unique(trackers, extra_trackers);
   add_unique(web_seeds, extra_web_seeds);

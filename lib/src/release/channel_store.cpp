@@ -15,22 +15,6 @@ namespace {
 
 fs::path channels_file() { return state_dir() / "channels.json"; }
 
-std::optional<std::string> from_hex(std::string_view hex) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  if (hex.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
 std::string entry_key(const ChannelRef& c) { return key_id_hex(c.key.id) + "/" + c.name; }
 
 Result<std::optional<ChannelItem>> item_in(const nlohmann::json& j, const ChannelRef& channel) {
@@ -43,8 +27,8 @@ Result<std::optional<ChannelItem>> item_in(const nlohmann::json& j, const Channe
       !(*it)["sig"].is_string() || !(*it)["key"].is_string())
     return corrupt();
   if ((*it)["key"].get<std::string>() != channel.key.to_base64()) return corrupt();
-  auto value = from_hex((*it)["value"].get<std::string>());
-  auto sig_bytes = from_hex((*it)["sig"].get<std::string>());
+  auto value = bytes_from_hex((*it)["value"].get<std::string>());
+  auto sig_bytes = bytes_from_hex((*it)["sig"].get<std::string>());
   if (!value || !sig_bytes || sig_bytes->size() != 64) return corrupt();
   Ed25519Signature sig{};
   std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());

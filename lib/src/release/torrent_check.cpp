@@ -127,10 +127,13 @@ Status check_carried_torrent(std::string_view torrent, const Manifest& m, std::s
   return {};
 }
 
-Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file) {
+Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file, const Manifest* must_match) {
   libtorrent::error_code ec;
   libtorrent::torrent_info ti(torrent_file.string(), ec);
   if (ec) return Error::format(torrent_file.string() + ": not a valid torrent: " + ec.message());
+  if (must_match)
+    if (Status st = check_torrent_matches_manifest(ti, *must_match); !st.ok())
+      return Error{st.error().code, torrent_file.string() + ": " + st.error().message};
   TorrentSummary out;
   out.piece_size = static_cast<uint64_t>(ti.piece_length());
   if (ti.info_hashes().has_v2()) {

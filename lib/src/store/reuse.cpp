@@ -1,11 +1,9 @@
 // The reuse engine: index the sources' chunks by SHA-256, then copy every chunk of the target
 // that a source holds, largest first, on all cores. See store.hpp for the contract.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -63,21 +61,17 @@ class SourceFiles {
     Entry& e = open_[key];
     fs::path p = sources_[source].dir / sources_[source].manifest.files[file].path;
     e.file.name = p.string();
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      if (why) *why = p.string() + ": cannot read (" + std::strerror(errno) + "); its chunks are not reused";
-      if (fd >= 0) ::close(fd);
+    auto fd = file_io::open_read(p);
+    Result<struct stat> st = fd.ok() ? file_io::stat_regular(fd->get(), p) : Result<struct stat>(fd.error());
+    if (!st.ok()) {
+      if (why) *why = st.error().message + "; its chunks are not reused";
       return nullptr;
     }
     for (const auto& t : targets_)
-      if (t.first == st.st_dev && t.second == st.st_ino) {
-        ::close(fd);
-        return nullptr;
-      }
-    e.fd = Fd(fd);
-    e.file.fd = fd;
-    e.file.size = static_cast<uint64_t>(st.st_size);
+      if (t.first == st->st_dev && t.second == st->st_ino) return nullptr;
+    e.file.fd = fd->get();
+    e.fd = std::move(*fd);
+    e.file.size = static_cast<uint64_t>(st->st_size);
     return &e.file;
   }
 
@@ -102,16 +96,13 @@ Result<TargetFile> open_target(const fs::path& path, uint64_t size) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return Error::io(path.parent_path().string() + ": cannot create: " + ec.message());
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return Error::io(path.string() + ": cannot open for writing: " + std::strerror(errno));
+  MS_ASSIGN_OR_RETURN(Fd fd, file_io::open_write(path));
+  MS_ASSIGN_OR_RETURN(struct stat st, file_io::stat_regular(fd.get(), path));
+  if (static_cast<uint64_t>(st.st_size) != size && ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+    return Error::io(path.string() + ": cannot set its size: " + file_io::errno_text());
   TargetFile t;
-  t.fd = Fd(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    return Error::io(path.string() + ": not a regular file");
-  if (static_cast<uint64_t>(st.st_size) != size && ::ftruncate(fd, static_cast<off_t>(size)) != 0)
-    return Error::io(path.string() + ": cannot set its size: " + std::strerror(errno));
-  t.file.fd = fd;
+  t.fd = std::move(fd);
+  t.file.fd = t.fd.get();
   t.file.size = size;
   t.file.name = path.string();
   t.block = st.st_blksize > 0 ? static_cast<uint64_t>(st.st_blksize) : 4096;

@@ -1,5 +1,6 @@
 // seed: many releases from one session, started without reading the model data.
 #include <map>
+#include <optional>
 
 #include "channel_keeper.hpp"
 #include "gate.hpp"
@@ -145,127 +146,169 @@ Status check_seed_options(const SeedOptions& o) {
   return Status::success();
 }
 
-Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& stop) {
-  Session::Impl& s = SessionAccess::of(session);
-  MS_TRY(check_seed_options(o));
-  std::map<lt::torrent_handle, Seeded> seeded;
-  std::vector<ChannelRef> channels;
-  for (const fs::path& dir : o.release_dirs) {
-    std::string warning, record_note;
-    PublicKey publisher;
-    MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s, dir, o, &warning, &record_note, &publisher));
-    if (atp.ti->name().size() <= kMaxChannelNameBytes) channels.push_back({publisher, atp.ti->name()});
-    Seeded r;
-    r.name = atp.ti->name();
-    r.ih = info_hash_hex(atp.ti->info_hashes());
-    r.dir = dir;
-    lt::error_code ec;
-    r.handle = s.ses->add_torrent(std::move(atp), ec);
-    if (ec) return Error::network(dir.string() + ": cannot add torrent: " + ec.message());
-    s.connect_explicit_peers(r.handle);
-    Event e;
-    e.kind = Event::Kind::added;
-    e.name = r.name;
-    e.info_hash = r.ih;
-    e.dir = dir.string();
-    e.message = record_note;
-    s.emit(e);
-    e.message.clear();
-    if (!warning.empty()) {
-      e.kind = Event::Kind::warning;
-      e.message = warning;
-      s.emit(e);
-    }
-    seeded.emplace(r.handle, std::move(r));
-  }
+namespace {
 
-  ChannelKeeper keeper(s, std::move(channels), o.channel_refresh);
+// One seed run, in its steps: add every release, serve until stopped, then pause, save totals
+// and report per release.
+class SeedRun {
+ public:
+  SeedRun(Session::Impl& s, const SeedOptions& o) : s_(s), o_(o) {}
+  Status add_releases();
+  void serve(const std::atomic<bool>& stop);
+  void finish();
+
+ private:
+  Status add_release(const fs::path& dir);
+  void on_alert(lt::alert* a);
+  void warn(std::string name, std::string message) const;
+  void tick(Clock::time_point now);
+  void emit_progress();
+
+  Session::Impl& s_;
+  const SeedOptions& o_;
+  std::map<lt::torrent_handle, Seeded> seeded_;
+  std::vector<ChannelRef> channels_;
+  std::optional<ChannelKeeper> keeper_;
+  int dht_nodes_ = 0;
+  bool dht_announced_ = false;
+  Clock::time_point next_dht_stats_{}, next_tick_{}, next_reconnect_{};
+};
+
+Status SeedRun::add_releases() {
+  for (const fs::path& dir : o_.release_dirs) MS_TRY(add_release(dir));
+  keeper_.emplace(s_, std::move(channels_), o_.channel_refresh);
+  return Status::success();
+}
+
+Status SeedRun::add_release(const fs::path& dir) {
+  std::string warning, record_note;
+  PublicKey publisher;
+  MS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, prepare_release(s_, dir, o_, &warning, &record_note, &publisher));
+  if (atp.ti->name().size() <= kMaxChannelNameBytes) channels_.push_back({publisher, atp.ti->name()});
+  Seeded r;
+  r.name = atp.ti->name();
+  r.ih = info_hash_hex(atp.ti->info_hashes());
+  r.dir = dir;
+  lt::error_code ec;
+  r.handle = s_.ses->add_torrent(std::move(atp), ec);
+  if (ec) return Error::network(dir.string() + ": cannot add torrent: " + ec.message());
+  s_.connect_explicit_peers(r.handle);
+  Event e;
+  e.kind = Event::Kind::added;
+  e.name = r.name;
+  e.info_hash = r.ih;
+  e.dir = dir.string();
+  e.message = record_note;
+  s_.emit(e);
+  if (!warning.empty()) warn(r.name, warning);
+  seeded_.emplace(r.handle, std::move(r));
+  return Status::success();
+}
+
+void SeedRun::warn(std::string name, std::string message) const {
+  Event e;
+  e.kind = Event::Kind::warning;
+  e.name = std::move(name);
+  e.message = std::move(message);
+  s_.emit(e);
+}
+
+void SeedRun::on_alert(lt::alert* a) {
+  if (auto* st = lt::alert_cast<lt::dht_stats_alert>(a)) {
+    dht_nodes_ = routing_nodes(*st);
+    keeper_->set_dht_nodes(dht_nodes_);
+    return;
+  }
+  if (keeper_->on_alert(a) || translate_common_alert(s_, a)) return;
+  if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a))
+    warn(te->torrent_name(), te->filename() + std::string(": ") + te->error.message());
+  else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a))
+    warn(fe->torrent_name(), std::string(fe->filename()) + ": " + fe->error.message());
+}
+
+void SeedRun::serve(const std::atomic<bool>& stop) {
   // libtorrent announces a torrent on the DHT when it is added and then every 15 minutes; a
   // seeder whose DHT had no node yet would stay unfindable that long. Announce again as soon as
   // the routing table holds a node.
-  int dht_nodes = 0;
-  bool dht_announced = !s.settings.dht;
-  auto next_dht_stats = Clock::now();
-  auto next_tick = Clock::now();
-  auto next_reconnect = Clock::now() + std::chrono::seconds(3);
-  auto on_alert = [&](lt::alert* a) {
-    if (auto* st = lt::alert_cast<lt::dht_stats_alert>(a)) {
-      dht_nodes = routing_nodes(*st);
-      keeper.set_dht_nodes(dht_nodes);
-      return;
-    }
-    if (keeper.on_alert(a) || translate_common_alert(s, a)) return;
-    if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
-      Event e;
-      e.kind = Event::Kind::warning;
-      e.name = te->torrent_name();
-      e.message = te->filename() + std::string(": ") + te->error.message();
-      s.emit(e);
-    } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
-      Event e;
-      e.kind = Event::Kind::warning;
-      e.name = fe->torrent_name();
-      e.message = std::string(fe->filename()) + ": " + fe->error.message();
-      s.emit(e);
-    }
-  };
+  dht_announced_ = !s_.settings.dht;
+  next_dht_stats_ = next_tick_ = Clock::now();
+  next_reconnect_ = Clock::now() + std::chrono::seconds(3);
   while (!stop.load()) {
-    for (lt::alert* a : s.pop_alerts(std::chrono::milliseconds(200))) on_alert(a);
-    auto now = Clock::now();
-    if (s.settings.dht && now >= next_dht_stats) {
-      // Every second until the DHT is up, then every minute (the keeper's lookups wait on it).
-      s.ses->post_dht_stats();
-      next_dht_stats = now + std::chrono::seconds(dht_nodes > 0 ? 60 : 1);
-    }
-    if (!dht_announced && dht_nodes > 0) {
-      for (auto& [h, r] : seeded) h.force_dht_announce();
-      dht_announced = true;
-    }
-    keeper.tick(now);
-    if (now >= next_tick) {
-      next_tick = now + std::chrono::milliseconds(static_cast<int>(s.settings.status_interval * 1000));
-      for (auto& [h, r] : seeded) {
-        lt::torrent_status st = h.status();
-        r.tally.sample(h);
-        Event e;
-        e.kind = Event::Kind::progress;
-        e.name = r.name;
-        e.info_hash = r.ih;
-        e.progress = make_progress(st, st.is_seeding ? "seeding" : "checking");
-        s.emit(e);
-      }
-    }
-    if (now >= next_reconnect) {
-      next_reconnect = now + std::chrono::seconds(3);
-      for (auto& [h, r] : seeded)
-        if (h.status().num_peers < static_cast<int>(s.explicit_peers.size())) s.connect_explicit_peers(h);
-    }
+    for (lt::alert* a : s_.pop_alerts(std::chrono::milliseconds(200))) on_alert(a);
+    tick(Clock::now());
   }
+}
 
+void SeedRun::tick(Clock::time_point now) {
+  if (s_.settings.dht && now >= next_dht_stats_) {
+    // Every second until the DHT is up, then every minute (the keeper's lookups wait on it).
+    s_.ses->post_dht_stats();
+    next_dht_stats_ = now + std::chrono::seconds(dht_nodes_ > 0 ? 60 : 1);
+  }
+  if (!dht_announced_ && dht_nodes_ > 0) {
+    for (auto& [h, r] : seeded_) h.force_dht_announce();
+    dht_announced_ = true;
+  }
+  keeper_->tick(now);
+  if (now >= next_tick_) {
+    next_tick_ = now + std::chrono::milliseconds(static_cast<int>(s_.settings.status_interval * 1000));
+    emit_progress();
+  }
+  if (now >= next_reconnect_) {
+    next_reconnect_ = now + std::chrono::seconds(3);
+    for (auto& [h, r] : seeded_)
+      if (h.status().num_peers < static_cast<int>(s_.explicit_peers.size())) s_.connect_explicit_peers(h);
+  }
+}
+
+void SeedRun::emit_progress() {
+  for (auto& [h, r] : seeded_) {
+    lt::torrent_status st = h.status();
+    r.tally.sample(h);
+    Event e;
+    e.kind = Event::Kind::progress;
+    e.name = r.name;
+    e.info_hash = r.ih;
+    e.progress = make_progress(st, st.is_seeding ? "seeding" : "checking");
+    s_.emit(e);
+  }
+}
+
+void SeedRun::finish() {
   std::vector<lt::torrent_handle> handles;
-  for (auto& [h, r] : seeded) {
+  for (auto& [h, r] : seeded_) {
     h.pause(lt::torrent_handle::graceful_pause);
     handles.push_back(h);
   }
-  if (!o.resume_dir.empty()) {
+  if (!o_.resume_dir.empty()) {
     std::error_code ec;
-    fs::create_directories(o.resume_dir, ec);
+    fs::create_directories(o_.resume_dir, ec);
     save_all_resume(
-        s, handles,
+        s_, handles,
         [&](const lt::torrent_handle& h) {
-          auto it = seeded.find(h);
-          return o.resume_dir / ((it == seeded.end() ? std::string("unknown") : it->second.ih) + ".resume");
+          auto it = seeded_.find(h);
+          return o_.resume_dir / ((it == seeded_.end() ? std::string("unknown") : it->second.ih) + ".resume");
         },
-        {}, on_alert);
+        {}, [this](lt::alert* a) { on_alert(a); });
   }
-  for (auto& [h, r] : seeded) {
+  for (auto& [h, r] : seeded_) {
     Event e;
     e.kind = Event::Kind::stopped;
     e.name = r.name;
     e.info_hash = r.ih;
     e.peers = r.tally.totals();
-    s.emit(e);
+    s_.emit(e);
   }
+}
+
+}  // namespace
+
+Status seed(Session& session, const SeedOptions& o, const std::atomic<bool>& stop) {
+  MS_TRY(check_seed_options(o));
+  SeedRun run(SessionAccess::of(session), o);
+  MS_TRY(run.add_releases());
+  run.serve(stop);
+  run.finish();
   return Status::success();
 }
 

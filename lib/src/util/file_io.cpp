@@ -37,10 +37,21 @@ Result<Fd> create_exclusive(const std::filesystem::path& p) {
   return Fd(fd);
 }
 
-Result<uint64_t> file_size(int fd, const std::filesystem::path& p) {
+Result<Fd> open_write(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Error::io(p.string() + ": cannot open for writing: " + errno_text());
+  return Fd(fd);
+}
+
+Result<struct stat> stat_regular(int fd, const std::filesystem::path& p) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Error::io(p.string() + ": cannot stat: " + errno_text());
   if (!S_ISREG(st.st_mode)) return Error::io(p.string() + ": not a regular file");
+  return st;
+}
+
+Result<uint64_t> file_size(int fd, const std::filesystem::path& p) {
+  MS_ASSIGN_OR_RETURN(struct stat st, stat_regular(fd, p));
   return static_cast<uint64_t>(st.st_size);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <sys/stat.h>
 #include <string>
 
 #include "modelswarm/error.hpp"
@@ -40,6 +41,10 @@ enum class Links { follow, refuse };
 Result<Fd> open_read(const std::filesystem::path& p, Links links = Links::follow);
 // Creates a new file (fails if it exists), mode 0644.
 Result<Fd> create_exclusive(const std::filesystem::path& p);
+// Opens for reading and writing, created with mode 0644 if missing; never through a link.
+Result<Fd> open_write(const std::filesystem::path& p);
+// fstat, where anything but a regular file is an io error naming `p`.
+Result<struct stat> stat_regular(int fd, const std::filesystem::path& p);
 Result<uint64_t> file_size(int fd, const std::filesystem::path& p);
 
 // Reads at `offset` until `out` is full or the file ends, and returns the bytes read: fewer than
