@@ -21,6 +21,7 @@ using namespace modelswarm;
 struct TestModelSpec {
   Architecture arch = Architecture::llama;
   uint32_t n_embd = 256, n_layer = 2, n_ff = 512, n_head = 8, n_head_kv = 2, n_vocab = 300;
+  uint32_t head_dim = 0;  // 0: n_embd / n_head
   GgmlType layer_type = GgmlType::Q4_0;
   GgmlType embd_type = GgmlType::Q8_0;
   GgmlType output_type = GgmlType::Q6_K;
@@ -38,7 +39,7 @@ struct RefTensor {
 };
 
 struct RefLayer {
-  RefTensor attn_norm, wq, wk, wv, wo, ffn_norm, gate, up, down, bq, bk, bv;
+  RefTensor attn_norm, wq, wk, wv, wo, ffn_norm, gate, up, down, bq, bk, bv, q_norm, k_norm;
 };
 
 struct TestModel {
@@ -91,20 +92,20 @@ inline TestModel make_test_model(const TestModelSpec& s) {
   TestModel tm;
   ModelConfig& c = tm.config;
   c.arch = s.arch;
-  c.arch_name = s.arch == Architecture::qwen2 ? "qwen2" : "llama";
+  c.arch_name = architecture_info(s.arch).name;
   c.n_embd = s.n_embd;
   c.n_layer = s.n_layer;
   c.n_ff = s.n_ff;
   c.n_head = s.n_head;
   c.n_head_kv = s.n_head_kv;
-  c.head_dim = s.n_embd / s.n_head;
+  c.head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
   c.n_rot = c.head_dim;
   c.n_vocab = s.n_vocab;
   c.n_ctx_train = 256;
   c.rms_eps = 1e-5f;
   c.rope_freq_base = 10000.0f;
   c.rope_freq_scale = s.rope_freq_scale;
-  c.rope_mode = s.arch == Architecture::qwen2 ? RopeMode::neox : RopeMode::normal;
+  c.rope_mode = architecture_info(s.arch).rope;
 
   ModelWeights w;
   const uint64_t E = c.n_embd, Q = uint64_t(c.n_head) * c.head_dim, KV = uint64_t(c.n_head_kv) * c.head_dim;
@@ -126,6 +127,10 @@ inline TestModel make_test_model(const TestModelSpec& s) {
       make("bq", GgmlType::F32, 1, Q, 0.5f, 0, l.bq, r.bq);
       make("bk", GgmlType::F32, 1, KV, 0.5f, 0, l.bk, r.bk);
       make("bv", GgmlType::F32, 1, KV, 0.5f, 0, l.bv, r.bv);
+    }
+    if (s.arch == Architecture::qwen3) {
+      make("q_norm", GgmlType::F32, 1, c.head_dim, 0.2f, 1.0f, l.q_norm, r.q_norm);
+      make("k_norm", GgmlType::F32, 1, c.head_dim, 0.2f, 1.0f, l.k_norm, r.k_norm);
     }
     w.layers.push_back(l);
     tm.layers.push_back(std::move(r));
@@ -254,6 +259,17 @@ inline std::vector<float> reference_logits(const TestModel& tm, const std::vecto
         for (size_t i = 0; i < q.size(); ++i) q[i] += L.bq.w[i];
         for (size_t i = 0; i < k.size(); ++i) k[i] += L.bk.w[i];
         for (size_t i = 0; i < v.size(); ++i) v[i] += L.bv.w[i];
+      }
+      if (c.arch == Architecture::qwen3) {  // QK-norm: each head normalised on its own
+        auto per_head = [&](std::vector<float>& x, const RefTensor& w) {
+          for (size_t h0 = 0; h0 < x.size(); h0 += hd) {
+            std::vector<float> head(x.begin() + h0, x.begin() + h0 + hd);
+            head = ref_norm(head, w, c.rms_eps);
+            std::copy(head.begin(), head.end(), x.begin() + h0);
+          }
+        };
+        per_head(q, L.q_norm);
+        per_head(k, L.k_norm);
       }
       ref_rope(q, c.n_head, tm, pos);
       ref_rope(k, c.n_head_kv, tm, pos);

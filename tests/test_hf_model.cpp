@@ -89,6 +89,30 @@ TEST_CASE("qwen2, tied, byte-level BPE, F32: identical logits; tied output reuse
   CHECK(greedy(g, kPrompt, 16) == greedy(h, kPrompt, 16));
 }
 
+TEST_CASE("qwen3, QK-norm, 4 heads of 64 in 128: safetensors, the generated GGUF and quantize's F32 GGUF agree") {
+  mstest::TempDir d;
+  generate({"--gguf", (d / "m.gguf").string(), "--hf-dir", (d / "hf").string(), "--seed", "14",
+            "--arch", "qwen3", "--tokenizer", "gpt2", "--dim", "128", "--heads", "4", "--head-dim", "64",
+            "--kv-heads", "2", "--ffn", "256", "--layers", "2", "--vocab", "400"});
+  auto g = must(load_model(d / "m.gguf"));
+  auto h = must(load_hf_model(d / "hf", as(GgmlType::F32)));
+  CHECK(h->config().arch == Architecture::qwen3);
+  CHECK(h->config().head_dim == 64);
+  CHECK(h->weights().layers[1].k_norm.cols == 64);
+  CHECK(logits(g, kPrompt) == logits(h, kPrompt));
+  const fs::path q = d / "q.gguf";
+  auto r = mstest::run_cli({"quantize", (d / "hf").string(), "-o", q.string(), "--type", "F32", "-q"},
+                           std::chrono::seconds(120));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto md = read_gguf(q);
+  REQUIRE(md.ok());
+  CHECK(md->metadata.u32_or("qwen3.attention.key_length", 0) == 64);
+  CHECK(md->metadata.string_or("tokenizer.ggml.pre", "") == "qwen2");
+  auto qm = must(load_model(q));
+  CHECK(logits(qm, kPrompt) == logits(g, kPrompt));
+  CHECK(greedy(qm, kPrompt, 16) == greedy(h, kPrompt, 16));
+}
+
 TEST_CASE("converted at load time to Q4_0 / Q4_K: the same model as the GGUF quantize writes") {
   mstest::TempDir d;
   generate({"--hf-dir", (d / "hf").string(), "--seed", "13", "--dim", "256", "--heads", "4",

@@ -120,6 +120,19 @@ TEST_CASE("qwen2: q/k/v biases, NEOX RoPE, F16 layers, tied F16 embeddings, GQA 
   check_model(s, 2e-2f);
 }
 
+TEST_CASE("qwen3: QK-norm, NEOX RoPE, heads wider than n_embd / n_head, GQA 8:2") {
+  TestModelSpec s;
+  s.arch = Architecture::qwen3;
+  s.head_dim = 64;  // 8 heads of 64 in 256: q has 512 rows, as Qwen3-0.6B's 16 x 128 in 1024
+  s.layer_type = GgmlType::Q8_0;
+  s.seed = 8;
+  check_model(s, 2e-2f);
+  s.head_dim = 16;  // and narrower
+  s.layer_type = GgmlType::F16;
+  s.seed = 9;
+  check_model(s, 2e-2f);
+}
+
 TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
   TestModelSpec s;
   s.arch = Architecture::qwen2;

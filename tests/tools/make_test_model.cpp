@@ -1,4 +1,4 @@
-// make_test_model: writes a small (or TinyLlama-sized) llama / qwen2 model, deterministic from
+// make_test_model: writes a small (or TinyLlama-sized) llama / qwen2 / qwen3 model, deterministic from
 // --seed, as GGUF (with a llama.cpp-style tokenizer in the metadata) and/or as an HF-style
 // directory (safetensors, optionally sharded, + config.json + tokenizer.json). The GGUF and
 // safetensors copies hold the same weights (up to the GGUF type's quantization).
@@ -87,11 +87,15 @@ Metadata gguf_metadata(const Options& o, const Vocab& v, GgmlType wtype) {
   m.set(a + ".attention.head_count", MetaValue::u32(o.heads));
   m.set(a + ".attention.head_count_kv", MetaValue::u32(o.kv_heads));
   m.set(a + ".rope.dimension_count", MetaValue::u32(o.head_dim()));
+  if (o.explicit_head_dim()) {
+    m.set(a + ".attention.key_length", MetaValue::u32(o.head_dim()));
+    m.set(a + ".attention.value_length", MetaValue::u32(o.head_dim()));
+  }
   m.set(a + ".rope.freq_base", MetaValue::f32(static_cast<float>(o.rope_base)));
   m.set(a + ".attention.layer_norm_rms_epsilon", MetaValue::f32(static_cast<float>(o.rms_eps)));
   m.set("tokenizer.ggml.model", MetaValue::string(v.model));
   if (v.model == "gpt2")
-    m.set("tokenizer.ggml.pre", MetaValue::string(o.arch == "qwen2" ? "qwen2" : "gpt-2"));
+    m.set("tokenizer.ggml.pre", MetaValue::string(o.arch != "llama" ? "qwen2" : "gpt-2"));
   m.set("tokenizer.ggml.tokens", MetaValue::string_array(v.tokens));
   if (!v.scores.empty()) m.set("tokenizer.ggml.scores", MetaValue::f32_array(v.scores));
   m.set("tokenizer.ggml.token_type", MetaValue::i32_array(v.types));
@@ -187,7 +191,7 @@ Status write_hf(const Options& o, const Vocab& v, const std::vector<TensorSpec>&
     MS_TRY(write_safetensors_index(fs::path(o.hf_dir) / kSafetensorsIndexName, weight_map, total));
   const fs::path dir(o.hf_dir);
   if (!write_json((dir / "config.json").string(), hf_config(o, v)) ||
-      !write_json((dir / "tokenizer.json").string(), hf_tokenizer(v, o.arch == "qwen2" ? "qwen2" : "gpt-2")) ||
+      !write_json((dir / "tokenizer.json").string(), hf_tokenizer(v, o.arch != "llama" ? "qwen2" : "gpt-2")) ||
       !write_json((dir / "tokenizer_config.json").string(), hf_tokenizer_config(v)) ||
       !write_json((dir / "generation_config.json").string(),
                   {{"bos_token_id", v.bos}, {"eos_token_id", v.eos}}))
@@ -198,15 +202,15 @@ Status write_hf(const Options& o, const Vocab& v, const std::vector<TensorSpec>&
 // Returns an error message, or "" when the options describe a model we can write.
 std::string check(Options& o, GgmlType& wtype, GgmlType& otype) {
   if (o.gguf_path.empty() && o.hf_dir.empty()) return "give --gguf PATH and/or --hf-dir DIR";
-  if (o.arch != "llama" && o.arch != "qwen2") return "--arch must be llama or qwen2";
+  if (o.arch != "llama" && o.arch != "qwen2" && o.arch != "qwen3") return "--arch must be llama, qwen2 or qwen3";
   if (o.tokenizer != "llama" && o.tokenizer != "gpt2") return "--tokenizer must be llama or gpt2";
   if (o.kv_heads == 0) o.kv_heads = o.heads;
   if (o.ffn == 0) o.ffn = 3 * o.dim;
   if (o.output_type.empty()) o.output_type = o.type;
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   if (o.dim == 0 || o.heads == 0 || o.layers == 0 || o.context == 0) return "sizes must be > 0";
-  if (o.dim % o.heads != 0) return "--dim must be a multiple of --heads";
-  if (o.head_dim() % 2 != 0) return "head dimension (dim / heads) must be even for RoPE";
+  if (o.head_dim_set == 0 && o.dim % o.heads != 0) return "--dim must be a multiple of --heads (or give --head-dim)";
+  if (o.head_dim() % 2 != 0) return "head dimension must be even for RoPE";
   if (o.heads % o.kv_heads != 0) return "--heads must be a multiple of --kv-heads";
   if (o.vocab < 300) return "--vocab must be at least 300";
   auto parse_type = [](const std::string& s, GgmlType& out) {
@@ -232,11 +236,12 @@ std::string check(Options& o, GgmlType& wtype, GgmlType& otype) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"Writes a deterministic llama/qwen2 test model as GGUF and/or HF safetensors"};
+  CLI::App app{"Writes a deterministic llama/qwen2/qwen3 test model as GGUF and/or HF safetensors"};
   app.add_option("--gguf", o.gguf_path, "Write a GGUF file here");
   app.add_option("--hf-dir", o.hf_dir, "Write safetensors + config.json + tokenizer.json here");
   app.add_option("--seed", o.seed, "Random seed (same seed, same bytes)");
-  app.add_option("--arch", o.arch, "llama | qwen2 (q/k/v biases, NEOX RoPE)");
+  app.add_option("--arch", o.arch, "llama | qwen2 (q/k/v biases, NEOX RoPE) | qwen3 (QK-norm, NEOX RoPE)");
+  app.add_option("--head-dim", o.head_dim_set, "Head size (default dim / heads; qwen3 models often differ)");
   app.add_option("--dim", o.dim, "Embedding length");
   app.add_option("--layers", o.layers, "Transformer blocks");
   app.add_option("--heads", o.heads, "Attention heads");

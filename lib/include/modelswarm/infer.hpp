@@ -23,11 +23,25 @@ namespace modelswarm {
 
 class Metadata;
 
-enum class Architecture { llama, qwen2 };
+enum class Architecture { llama, qwen2, qwen3 };
 enum class RopeMode {
   normal,  // rotate (x[2i], x[2i+1]); GGUF llama Q/K rows are permuted for this
   neox,    // rotate (x[i], x[i + n_rot/2])
 };
+
+// What sets the architectures apart, by their general.architecture name.
+struct ArchitectureInfo {
+  Architecture arch;
+  const char* name;
+  RopeMode rope;
+  bool qkv_bias;  // attn_q/k/v.bias (qwen2)
+  bool qk_norm;   // attn_q_norm/attn_k_norm: RMSNorm over each head of q and k before RoPE (qwen3)
+};
+// nullptr when the engine does not run `name`.
+const ArchitectureInfo* find_architecture(std::string_view name);
+const ArchitectureInfo& architecture_info(Architecture arch);
+// "llama, qwen2, qwen3", for messages.
+std::string supported_architectures();
 
 struct ModelConfig {
   Architecture arch = Architecture::llama;
@@ -37,7 +51,7 @@ struct ModelConfig {
   uint32_t n_ff = 0;              // feed_forward_length
   uint32_t n_head = 0;            // attention.head_count
   uint32_t n_head_kv = 0;         // attention.head_count_kv (GQA: head h uses kv head h / (n_head / n_head_kv))
-  uint32_t head_dim = 0;          // n_embd / n_head
+  uint32_t head_dim = 0;          // attention.key_length (default n_embd / n_head)
   uint32_t n_rot = 0;             // rope.dimension_count (default head_dim)
   uint32_t n_vocab = 0;           // rows of token_embd
   uint32_t n_ctx_train = 0;       // context_length
@@ -63,7 +77,8 @@ struct WeightTensor {
 
 struct LayerWeights {
   WeightTensor attn_norm, wq, wk, wv, wo, ffn_norm, ffn_gate, ffn_up, ffn_down;
-  WeightTensor bq, bk, bv;  // qwen2 only
+  WeightTensor bq, bk, bv;          // qwen2 only
+  WeightTensor q_norm, k_norm;      // qwen3 only: head_dim weights shared by every head
 };
 
 struct ModelWeights {

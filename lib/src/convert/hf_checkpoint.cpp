@@ -111,7 +111,7 @@ namespace {
 Status add_block(Builder& b, const convert::HfConfig& cfg, uint32_t l) {
   const uint64_t d = cfg.n_embd, hd = cfg.head_dim, q = uint64_t{cfg.n_head} * hd,
                  kv = uint64_t{cfg.n_head_kv} * hd, f = cfg.n_ff;
-  const bool llama = cfg.arch == "llama";
+  const bool llama = cfg.arch == "llama", bias = cfg.arch == "qwen2";
   const std::string h = "model.layers." + std::to_string(l) + ".";
   const std::string g = "blk." + std::to_string(l) + ".";
   for (const BlockName& n : kBlockNames) {
@@ -126,13 +126,17 @@ Status add_block(Builder& b, const convert::HfConfig& cfg, uint32_t l) {
     else if (hf == "mlp.down_proj.weight") cols = f;
     if (n.role == HfTensorRole::vector) {
       if (hf.ends_with(".bias")) {
-        if (llama) continue;  // llama has none (attention_bias is refused in config.json)
+        if (!bias) continue;  // only qwen2 has them (attention_bias is refused otherwise)
         cols = rows;
       }
       rows = 1;
       permute = 0;
     }
     MS_TRY(b.add(h + hf, g + n.gguf, n.role, rows, cols, true, permute));
+  }
+  if (cfg.arch == "qwen3") {  // QK-norm: one weight per head dimension, shared by the heads
+    MS_TRY(b.add(h + "self_attn.q_norm.weight", g + "attn_q_norm.weight", HfTensorRole::vector, 1, hd, true));
+    MS_TRY(b.add(h + "self_attn.k_norm.weight", g + "attn_k_norm.weight", HfTensorRole::vector, 1, hd, true));
   }
   for (const char* skip : {"self_attn.rotary_emb.inv_freq"})
     if (auto it = b.by_name.find(h + skip); it != b.by_name.end()) b.used[it->second] = true;

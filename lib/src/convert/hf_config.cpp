@@ -140,9 +140,11 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
     c.arch = "llama";
   else if (model_type == "qwen2" || class_name == "Qwen2ForCausalLM")
     c.arch = "qwen2";
+  else if (model_type == "qwen3" || class_name == "Qwen3ForCausalLM")
+    c.arch = "qwen3";
   else
     return Error::unsupported(src + ": architecture \"" + (class_name.empty() ? model_type : class_name) +
-                              "\" is not supported (llama, mistral, qwen2)");
+                              "\" is not supported (llama, mistral, qwen2, qwen3)");
   if (!class_name.empty() && class_name.find("ForCausalLM") == std::string::npos)
     return Error::unsupported(src + ": \"" + class_name + "\" is not a causal language model");
 
@@ -157,17 +159,20 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
   MS_ASSIGN_OR_RETURN(c.rms_eps, r.f32("rms_norm_eps", 1e-6f));
   MS_ASSIGN_OR_RETURN(c.rope_base, r.f32("rope_theta", 10000.0f));
   if (c.n_embd == 0 || c.n_layer == 0 || c.n_ff == 0 || c.n_head == 0 || c.n_head_kv == 0 ||
-      c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 ||
-      c.n_embd > (1u << 20) || c.n_ff > (1u << 22))
+      c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 || c.n_head > 4096 || c.n_embd > (1u << 20) ||
+      c.n_ff > (1u << 22))
     return Error::format(src + ": inconsistent model dimensions");
-  c.head_dim = c.n_embd / c.n_head;
-  MS_ASSIGN_OR_RETURN(uint32_t hd, r.u32("head_dim", c.head_dim));
-  if (hd != c.head_dim || c.head_dim % 2 != 0)
-    return Error::unsupported(src + ": head_dim " + std::to_string(hd) +
-                              " is not supported (must be hidden_size / num_attention_heads, even)");
+  // Heads may be wider or narrower than hidden_size / num_attention_heads (Qwen3-0.6B: 16 heads
+  // of 128 in 1024); without "head_dim" they divide hidden_size.
+  if ((!j.contains("head_dim") || j["head_dim"].is_null()) && c.n_embd % c.n_head != 0)
+    return Error::format(src + ": hidden_size is not a multiple of num_attention_heads and head_dim is missing");
+  MS_ASSIGN_OR_RETURN(c.head_dim, r.u32("head_dim", c.n_embd / c.n_head));
+  if (c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim > 1024)
+    return Error::unsupported(src + ": head_dim " + std::to_string(c.head_dim) + " is not supported (even, at most 1024)");
   for (const char* k : {"attention_bias", "mlp_bias"}) {
     MS_ASSIGN_OR_RETURN(bool bias, optional_bool(j, k, false, src));
-    if (c.arch == "llama" && bias) return Error::unsupported(src + ": \"" + k + "\" is not supported for llama");
+    if (c.arch != "qwen2" && bias)
+      return Error::unsupported(src + ": \"" + k + "\" is not supported for " + c.arch);
   }
   if (auto it = j.find("hidden_act"); it != j.end() && it->is_string() && it->get<std::string>() != "silu")
     return Error::unsupported(src + ": hidden_act \"" + it->get<std::string>() + "\" is not supported (silu)");
@@ -190,6 +195,10 @@ void add_hparams(Metadata& md, const HfConfig& c) {
   md.set(a + "attention.layer_norm_rms_epsilon", MetaValue::f32(c.rms_eps));
   if (c.n_vocab) md.set(a + "vocab_size", MetaValue::u32(c.n_vocab));
   md.set(a + "rope.dimension_count", MetaValue::u32(c.head_dim));
+  if (c.arch == "qwen3" || c.head_dim * c.n_head != c.n_embd) {
+    md.set(a + "attention.key_length", MetaValue::u32(c.head_dim));
+    md.set(a + "attention.value_length", MetaValue::u32(c.head_dim));
+  }
   if (c.rope_linear_factor > 0) {
     md.set(a + "rope.scaling.type", MetaValue::string("linear"));
     md.set(a + "rope.scaling.factor", MetaValue::f32(c.rope_linear_factor));

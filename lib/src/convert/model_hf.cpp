@@ -24,9 +24,11 @@ struct Storage {
 
 Result<ModelConfig> config_of(const convert::HfConfig& h, uint32_t n_vocab) {
   ModelConfig c;
-  c.arch = h.arch == "qwen2" ? Architecture::qwen2 : Architecture::llama;
+  const ArchitectureInfo* arch = find_architecture(h.arch);
+  if (!arch) return Error::unsupported("architecture " + h.arch + " is not supported");
+  c.arch = arch->arch;
   c.arch_name = h.arch;
-  c.rope_mode = c.arch == Architecture::qwen2 ? RopeMode::neox : RopeMode::normal;
+  c.rope_mode = arch->rope;
   c.n_embd = h.n_embd;
   c.n_layer = h.n_layer;
   c.n_ff = h.n_ff;
@@ -113,6 +115,8 @@ Result<std::shared_ptr<const Model>> load_hf_model(const std::filesystem::path& 
     MS_ASSIGN_OR_RETURN(l.bq, get(p + "attn_q.bias"));
     MS_ASSIGN_OR_RETURN(l.bk, get(p + "attn_k.bias"));
     MS_ASSIGN_OR_RETURN(l.bv, get(p + "attn_v.bias"));
+    MS_ASSIGN_OR_RETURN(l.q_norm, get(p + "attn_q_norm.weight"));
+    MS_ASSIGN_OR_RETURN(l.k_norm, get(p + "attn_k_norm.weight"));
     w.layers.push_back(std::move(l));
   }
   const uint32_t n_vocab = static_cast<uint32_t>(w.token_embd.rows);

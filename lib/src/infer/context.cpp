@@ -94,6 +94,14 @@ struct Context::Impl {
       for (size_t i = 0; i < dim; ++i) y[t * dim + i] += f32(b)[i];
   }
 
+  // qwen3's QK-norm: each head of q or k (`heads` of head_dim, contiguous) RMS-normalised with
+  // the same weights, before RoPE.
+  void head_norm(const WeightTensor& w, float* x, size_t heads) {
+    if (!w.present()) return;
+    for (size_t h = 0; h < heads; ++h)
+      rmsnorm_f32(x + h * c.head_dim, f32(w), x + h * c.head_dim, c.head_dim, c.rms_eps);
+  }
+
   void norm(const float* in, const WeightTensor& w, float* out, uint32_t n) {
     for (uint32_t t = 0; t < n; ++t)
       rmsnorm_f32(in + size_t(t) * c.n_embd, f32(w), out + size_t(t) * c.n_embd, c.n_embd, c.rms_eps);
@@ -122,6 +130,8 @@ struct Context::Impl {
       add_bias(L.bq, q.data(), n, q_dim);
       add_bias(L.bk, k.data(), n, kv_dim);
       add_bias(L.bv, v.data(), n, kv_dim);
+      head_norm(L.q_norm, q.data(), size_t(n) * c.n_head);
+      head_norm(L.k_norm, k.data(), size_t(n) * c.n_head_kv);
       for (uint32_t t = 0; t < n; ++t) {
         const float* rc = rope.data() + size_t(t) * c.n_rot;
         infer::rope_apply(q.data() + size_t(t) * q_dim, c.n_head, c.head_dim, c.n_rot, c.rope_mode, rc);

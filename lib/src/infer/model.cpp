@@ -15,10 +15,36 @@ Model::Model(ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
 bool weight_type_supported(GgmlType type) { return matmul_supported(type); }
 
 namespace {
+constexpr ArchitectureInfo kArchitectures[] = {
+    {Architecture::llama, "llama", RopeMode::normal, false, false},
+    {Architecture::qwen2, "qwen2", RopeMode::neox, true, false},
+    {Architecture::qwen3, "qwen3", RopeMode::neox, false, true},
+};
+}  // namespace
+
+const ArchitectureInfo* find_architecture(std::string_view name) {
+  for (const auto& a : kArchitectures)
+    if (name == a.name) return &a;
+  return nullptr;
+}
+
+const ArchitectureInfo& architecture_info(Architecture arch) {
+  for (const auto& a : kArchitectures)
+    if (a.arch == arch) return a;
+  return kArchitectures[0];
+}
+
+std::string supported_architectures() {
+  std::string s;
+  for (const auto& a : kArchitectures) s += (s.empty() ? "" : ", ") + std::string(a.name);
+  return s;
+}
+
+namespace {
 uint64_t layer_bytes(const LayerWeights& l) {
   uint64_t b = 0;
   for (const WeightTensor* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_norm, &l.ffn_gate,
-                                &l.ffn_up, &l.ffn_down, &l.bq, &l.bk, &l.bv})
+                                &l.ffn_up, &l.ffn_down, &l.bq, &l.bk, &l.bv, &l.q_norm, &l.k_norm})
     if (t->present()) b += t->bytes();
   return b;
 }

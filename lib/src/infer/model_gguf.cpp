@@ -65,15 +65,12 @@ Result<ModelConfig> read_config(const GgufFile& f, const std::string& src) {
   const Metadata& md = f.metadata;
   ModelConfig c;
   MS_ASSIGN_OR_RETURN(c.arch_name, md.get_string("general.architecture"));
-  if (c.arch_name == "llama") {
-    c.arch = Architecture::llama;
-    c.rope_mode = RopeMode::normal;
-  } else if (c.arch_name == "qwen2") {
-    c.arch = Architecture::qwen2;
-    c.rope_mode = RopeMode::neox;
-  } else {
-    return Error::unsupported(src + ": architecture '" + c.arch_name + "' is not supported (llama, qwen2)");
-  }
+  const ArchitectureInfo* arch = find_architecture(c.arch_name);
+  if (!arch)
+    return Error::unsupported(src + ": architecture '" + c.arch_name + "' is not supported (" +
+                              supported_architectures() + ")");
+  c.arch = arch->arch;
+  c.rope_mode = arch->rope;
   const std::string a = c.arch_name + ".";
   MS_ASSIGN_OR_RETURN(c.n_embd, md.get_u32(a + "embedding_length"));
   MS_ASSIGN_OR_RETURN(c.n_layer, md.get_u32(a + "block_count"));
@@ -84,12 +81,17 @@ Result<ModelConfig> read_config(const GgufFile& f, const std::string& src) {
   MS_ASSIGN_OR_RETURN(c.rms_eps, md.get_f32(a + "attention.layer_norm_rms_epsilon"));
   c.rope_freq_base = md.f32_or(a + "rope.freq_base", 10000.0f);
   if (c.n_embd == 0 || c.n_layer == 0 || c.n_ff == 0 || c.n_head == 0 || c.n_head_kv == 0 ||
-      c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 || c.n_embd > (1u << 20) ||
-      c.n_ff > (1u << 22))
+      c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 || c.n_embd > (1u << 20) || c.n_ff > (1u << 22) ||
+      c.n_head > 4096)
     return Error::format(src + ": inconsistent model dimensions in metadata");
+  // Heads may be wider or narrower than n_embd / n_head (Qwen3-0.6B: 16 heads of 128 in 1024).
+  if (!md.contains(a + "attention.key_length") && c.n_embd % c.n_head != 0)
+    return Error::format(src + ": embedding_length is not a multiple of head_count and key_length is missing");
   c.head_dim = md.u32_or(a + "attention.key_length", c.n_embd / c.n_head);
-  if (c.head_dim != c.n_embd / c.n_head || c.head_dim % 2 != 0)
+  if (c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim > 1024)
     return Error::unsupported(src + ": head size " + std::to_string(c.head_dim) + " is not supported");
+  if (md.u32_or(a + "attention.value_length", c.head_dim) != c.head_dim)
+    return Error::unsupported(src + ": attention.value_length differs from key_length");
   c.n_rot = md.u32_or(a + "rope.dimension_count", c.head_dim);
   if (c.n_rot == 0 || c.n_rot > c.head_dim || c.n_rot % 2 != 0)
     return Error::format(src + ": rope.dimension_count " + std::to_string(c.n_rot) + " is invalid");
@@ -140,7 +142,7 @@ Result<std::shared_ptr<const Model>> load_model(const std::filesystem::path& pat
 
   const uint64_t q_dim = uint64_t(c.n_head) * c.head_dim;
   const uint64_t kv_dim = uint64_t(c.n_head_kv) * c.head_dim;
-  const bool bias = c.arch == Architecture::qwen2;
+  const ArchitectureInfo& info = architecture_info(c.arch);
   for (uint32_t i = 0; i < c.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     LayerWeights l;
@@ -153,9 +155,11 @@ Result<std::shared_ptr<const Model>> load_model(const std::filesystem::path& pat
     MS_ASSIGN_OR_RETURN(l.ffn_gate, L.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd));
     MS_ASSIGN_OR_RETURN(l.ffn_up, L.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd));
     MS_ASSIGN_OR_RETURN(l.ffn_down, L.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff));
-    MS_ASSIGN_OR_RETURN(l.bq, L.vector(p + "attn_q.bias", q_dim, bias));
-    MS_ASSIGN_OR_RETURN(l.bk, L.vector(p + "attn_k.bias", kv_dim, bias));
-    MS_ASSIGN_OR_RETURN(l.bv, L.vector(p + "attn_v.bias", kv_dim, bias));
+    MS_ASSIGN_OR_RETURN(l.bq, L.vector(p + "attn_q.bias", q_dim, info.qkv_bias));
+    MS_ASSIGN_OR_RETURN(l.bk, L.vector(p + "attn_k.bias", kv_dim, info.qkv_bias));
+    MS_ASSIGN_OR_RETURN(l.bv, L.vector(p + "attn_v.bias", kv_dim, info.qkv_bias));
+    MS_ASSIGN_OR_RETURN(l.q_norm, L.vector(p + "attn_q_norm.weight", c.head_dim, info.qk_norm));
+    MS_ASSIGN_OR_RETURN(l.k_norm, L.vector(p + "attn_k_norm.weight", c.head_dim, info.qk_norm));
     w.layers.push_back(std::move(l));
   }
 

@@ -15,7 +15,7 @@ namespace testmodel {
 inline nlohmann::json hf_config(const Options& o, const Vocab& v) {
   const bool llama = o.arch == "llama";
   nlohmann::json c = {
-      {"architectures", {llama ? "LlamaForCausalLM" : "Qwen2ForCausalLM"}},
+      {"architectures", {llama ? "LlamaForCausalLM" : o.arch == "qwen2" ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM"}},
       {"model_type", o.arch},
       {"hidden_size", o.dim},
       {"intermediate_size", o.ffn},
@@ -34,6 +34,7 @@ inline nlohmann::json hf_config(const Options& o, const Vocab& v) {
       {"torch_dtype", o.st_dtype == "F32" ? "float32" : o.st_dtype == "F16" ? "float16" : "bfloat16"},
   };
   if (!llama) c["use_sliding_window"] = false;
+  if (o.arch == "qwen3") c["attention_bias"] = false;
   return c;
 }
 

@@ -13,7 +13,7 @@
 namespace testmodel {
 
 struct Options {
-  std::string arch = "llama";  // llama | qwen2
+  std::string arch = "llama";  // llama | qwen2 | qwen3
   uint64_t seed = 1;
   uint32_t dim = 64, layers = 2, heads = 4, kv_heads = 0 /* = heads */, ffn = 0 /* = 3*dim */;
   uint32_t vocab = 512, context = 256;
@@ -29,7 +29,11 @@ struct Options {
   std::string st_dtype = "F32";     // safetensors dtype: F32 | F16 | BF16
   unsigned threads = 0;             // 0 = hardware concurrency
 
-  uint32_t head_dim() const { return dim / heads; }
+  uint32_t head_dim_set = 0;        // 0: dim / heads (qwen3 models often differ)
+
+  uint32_t head_dim() const { return head_dim_set ? head_dim_set : dim / heads; }
+  // Whether the files must say the head size (attention.key_length, config head_dim).
+  bool explicit_head_dim() const { return arch == "qwen3" || head_dim() * heads != dim; }
 };
 
 struct TensorSpec {
@@ -72,10 +76,14 @@ inline std::vector<TensorSpec> model_tensors(const Options& o, modelswarm::GgmlT
     t.push_back({g + "attn_k.weight", h + "self_attn.k_proj.weight", {kv, d}, mat, wtype,
                  llama ? hd : 0});
     t.push_back({g + "attn_v.weight", h + "self_attn.v_proj.weight", {kv, d}, mat, wtype});
-    if (!llama) {  // qwen2: biases on q, k, v (NEOX RoPE, so no permutation anywhere)
+    if (o.arch == "qwen2") {  // biases on q, k, v (NEOX RoPE, so no permutation anywhere)
       t.push_back({g + "attn_q.bias", h + "self_attn.q_proj.bias", {q}, bias, GgmlType::F32});
       t.push_back({g + "attn_k.bias", h + "self_attn.k_proj.bias", {kv}, bias, GgmlType::F32});
       t.push_back({g + "attn_v.bias", h + "self_attn.v_proj.bias", {kv}, bias, GgmlType::F32});
+    }
+    if (o.arch == "qwen3") {  // QK-norm: RMSNorm weights over each head of q and k
+      t.push_back({g + "attn_q_norm.weight", h + "self_attn.q_norm.weight", {hd}, norm, GgmlType::F32});
+      t.push_back({g + "attn_k_norm.weight", h + "self_attn.k_norm.weight", {hd}, norm, GgmlType::F32});
     }
     t.push_back({g + "attn_output.weight", h + "self_attn.o_proj.weight", {d, q}, mat, wtype});
     t.push_back({g + "ffn_norm.weight", h + "post_attention_layernorm.weight", {d}, norm,
