@@ -23,14 +23,17 @@ for path in ./usr/bin/modelswarm ./usr/share/man/man1/modelswarm.1.gz ./usr/shar
   grep -q " $path\$" "$work/contents" || fail "$path missing from the package"
 done
 ! grep -qE '\.a$|/include/|\.cmake$' "$work/contents" || fail "library files in the package"
-dpkg-deb -I "$deb" | grep -q "Depends:.*libtorrent" || fail "no shared-library dependencies computed"
+# Into a file first: `| grep -q` under pipefail fails when grep exits before dpkg-deb has written.
+dpkg-deb -I "$deb" >"$work/info"
+grep -q "Depends:.*libtorrent" "$work/info" || fail "no shared-library dependencies computed"
 
 # A throwaway root: unpack (maintainer scripts are not run, so the host's users are untouched).
 root="$work/root"
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
 touch "$root/var/lib/dpkg/status"
 dpkg --root="$root" --force-not-root --force-depends --log=/dev/null --unpack "$deb" >/dev/null
-"$root/usr/bin/modelswarm" --version | grep -q "^modelswarm " || fail "modelswarm --version failed in the root"
+version=$("$root/usr/bin/modelswarm" --version) || fail "modelswarm --version failed in the root"
+[[ "$version" == "modelswarm "* ]] || fail "modelswarm --version printed: $version"
 MANPATH="$root/usr/share/man" man -w modelswarm-fetch | grep -q "^$root/usr/share/man/man1/modelswarm-fetch.1.gz$" ||
   fail "man -w modelswarm-fetch does not find the packaged page"
 MANPATH="$root/usr/share/man" man -w modelswarm-serve >/dev/null || fail "man -w modelswarm-serve"
@@ -51,7 +54,25 @@ for unit in modelswarm-mirror.service modelswarm-serve.service; do
   [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify $unit reported problems"
 done
 grep -q '^SuccessExitStatus=130' "$root/lib/systemd/system/modelswarm-mirror.service" || fail "mirror unit: exit 130"
-grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$root/lib/systemd/system/modelswarm-mirror.service" || fail "mirror unit: reload"
+for unit in modelswarm-mirror.service modelswarm-serve.service; do
+  grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$root/lib/systemd/system/$unit" || fail "$unit: no reload"
+done
+
+# postinst creates the units' system user, once: run it twice against a copy of /etc, bind-mounted
+# over /etc in a mount namespace of its own, so that the host's users are untouched.
+postinst="$root/var/lib/dpkg/info/modelswarm.postinst"
+[ -f "$postinst" ] || fail "no postinst in the package"
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v adduser >/dev/null; then
+  cp -a /etc "$work/etc"
+  unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /etc && sh "$2" configure && sh "$2" configure &&
+                    getent passwd modelswarm && getent group modelswarm' _ "$work/etc" "$postinst" >"$work/postinst.log" 2>&1 ||
+    { cat "$work/postinst.log" >&2; fail "postinst configure failed"; }
+  grep -q '^modelswarm:x:[0-9]*:[0-9]*:.*:/var/lib/modelswarm:/usr/sbin/nologin$' "$work/postinst.log" ||
+    { cat "$work/postinst.log" >&2; fail "postinst did not create the modelswarm system user"; }
+  [ "$(grep -c '^modelswarm:' "$work/etc/passwd")" = 1 ] || fail "postinst run twice made more than one user"
+else
+  echo "test_package: postinst not exercised (needs root, unshare and adduser)" >&2
+fi
 
 # lintian: no errors (warnings are printed for the record).
 if command -v lintian >/dev/null; then
