@@ -193,6 +193,10 @@ inline std::vector<float> as_activation(GgmlType t, const std::vector<float>& x)
   GgmlType a;
   switch (t) {
     case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::IQ4_NL:
     case GgmlType::Q8_0: a = GgmlType::Q8_0; break;
     case GgmlType::Q4_K:
     case GgmlType::Q6_K: a = GgmlType::Q8_K; break;

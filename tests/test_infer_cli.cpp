@@ -168,12 +168,12 @@ TEST_CASE("bad input: clear errors and exit codes") {
   CHECK(run_cli({"run", path, "--tokens", "1,999999"}).exit_code == 2);  // out of the vocabulary
   CHECK(run_cli({"eval", path, "--tokens", "1", "--top", "0"}).exit_code == 2);
 
-  auto q5 = tmp / "q5.gguf";
-  rewrite_gguf(path, q5, [](GgufWriter&) {}, "blk.1.ffn_down.weight", GgmlType::Q5_0);
-  auto r = run_cli({"run", q5.string(), "-p", "x"});
+  auto q81 = tmp / "q81.gguf";
+  rewrite_gguf(path, q81, [](GgufWriter&) {}, "blk.1.ffn_down.weight", GgmlType::Q8_1);
+  auto r = run_cli({"run", q81.string(), "-p", "x"});
   CHECK(r.exit_code == 7);
   CHECK(r.err.find("blk.1.ffn_down.weight") != std::string::npos);
-  CHECK(r.err.find("Q5_0") != std::string::npos);
+  CHECK(r.err.find("Q8_1") != std::string::npos);
 
   auto arch = tmp / "arch.gguf";
   rewrite_gguf(path, arch, [](GgufWriter& w) { w.metadata().set("general.architecture", MetaValue::string("falcon")); },

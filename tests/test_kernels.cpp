@@ -236,11 +236,11 @@ TEST_CASE("matvec_multi equals one matvec per matrix, shared or mixed types") {
 TEST_CASE("matvec and matmul refuse malformed matrices") {
   std::vector<uint8_t> buf(4096);
   std::vector<float> x(256), y(256);
-  MatrixView w{GgmlType::Q5_0, buf.data(), 2, 32, 22};
+  MatrixView w{GgmlType::TQ1_0, buf.data(), 2, 256, 54};
   auto s = matvec(w, x.data(), y.data(), nullptr);
   REQUIRE(!s.ok());
   CHECK(s.error().code == ErrorCode::unsupported);
-  CHECK(s.error().message.find("Q5_0") != std::string::npos);
+  CHECK(s.error().message.find("TQ1_0") != std::string::npos);
   w = {GgmlType::Q4_0, buf.data(), 2, 48, 27};
   CHECK(matvec(w, x.data(), y.data(), nullptr).error().code == ErrorCode::invalid_argument);
   w = {GgmlType::Q4_K, buf.data(), 2, 256, 100};
@@ -378,6 +378,6 @@ TEST_CASE("microbenchmarks report positive, finite figures for every ISA") {
     }
   }
   KernelBenchOptions bad;
-  bad.type = GgmlType::Q5_0;
+  bad.type = GgmlType::TQ1_0;
   CHECK(run_kernel_bench(bad, pool).error().code == ErrorCode::unsupported);
 }

@@ -227,7 +227,7 @@ TEST_CASE("impossible options are refused with exit 2 and a message") {
     CHECK(r.err.find("make_test_model: ") != std::string::npos);
   };
   bad({"--type", "Q4_K"});  // dim 64 is not a multiple of 256
-  bad({"--type", "Q5_1"});
+  bad({"--type", "Q8_1"});
   bad({"--dim", "60", "--heads", "8"});
   bad({"--heads", "4", "--kv-heads", "3"});
   bad({"--vocab", "100"});

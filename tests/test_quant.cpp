@@ -12,39 +12,15 @@
 
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
+#include "quant_rows.hpp"
 
 using namespace modelswarm;
 
 namespace {
-std::vector<float> gaussian(size_t n, uint32_t seed, float sigma = 1.f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, sigma);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-std::vector<uint8_t> quantize(GgmlType t, const std::vector<float>& x) {
-  std::vector<uint8_t> q(*ggml_row_bytes(t, x.size()));
-  REQUIRE(quantize_row(t, x.data(), q.data(), x.size()).ok());
-  return q;
-}
-
-std::vector<float> round_trip(GgmlType t, const std::vector<float>& x) {
-  auto q = quantize(t, x);
-  std::vector<float> y(x.size());
-  REQUIRE(dequantize_row(t, q.data(), y.data(), y.size()).ok());
-  return y;
-}
-
-double relative_rmse(const std::vector<float>& x, const std::vector<float>& y) {
-  double e = 0, s = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-    s += double(x[i]) * x[i];
-  }
-  return std::sqrt(e / s);
-}
+using mstest::gaussian;
+using mstest::quantize;
+using mstest::relative_rmse;
+using mstest::round_trip;
 
 uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
 }  // namespace
@@ -81,11 +57,12 @@ TEST_CASE("the type table: ids in order, names, and flags that match the functio
       CHECK(relative_rmse(x, round_trip(t.type, x)) < 0.2);
     }
   }
-  const std::vector<std::string_view> runs = {"F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "BF16"};
+  const std::vector<std::string_view> runs = {"F32",  "F16",  "Q4_0", "Q4_1",   "Q5_0", "Q5_1",
+                                              "Q8_0", "Q4_K", "Q6_K", "IQ4_NL", "BF16"};
   CHECK(engine == runs);
   CHECK(ggml_type_name(GgmlType(4)) == "4");
   CHECK(ggml_type_names([](const GgmlTypeTraits& t) { return t.quantize; }) ==
-        "F32, F16, Q4_0, Q8_0, Q4_K, BF16");
+        "F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, IQ4_NL, BF16");
   CHECK(!ggml_type_traits(4));
   CHECK(!ggml_type_traits(kGgmlTypeIdLimit));
 }
@@ -304,9 +281,9 @@ TEST_CASE("row length must be whole blocks; unsupported types are refused") {
   CHECK(s.error().code == ErrorCode::invalid_argument);
   CHECK(s.error().message.find("multiple of the block size 32") != std::string::npos);
   CHECK(!dequantize_row(GgmlType::Q6_K, q.data(), x.data(), 32).ok());
-  auto u = quantize_row(GgmlType::Q5_0, x.data(), q.data(), 32);
+  auto u = quantize_row(GgmlType::TQ1_0, x.data(), q.data(), 256);
   REQUIRE(!u.ok());
   CHECK(u.error().code == ErrorCode::unsupported);
-  CHECK(u.error().message.find("Q5_0") != std::string::npos);
+  CHECK(u.error().message.find("TQ1_0") != std::string::npos);
   CHECK(quantize_row(GgmlType::F16, x.data(), q.data(), 47).ok());
 }

@@ -197,7 +197,7 @@ TEST_CASE("refusals: clear errors, exit codes, nothing left behind") {
   const fs::path out = d / "out.gguf";
 
   SUBCASE("bad --type") {
-    auto r = quantize(d / "hf", out, "Q5_1");
+    auto r = quantize(d / "hf", out, "Q8_1");
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--type") != std::string::npos);
   }

@@ -4,6 +4,12 @@
 // Block layouts (all little-endian, no padding):
 //   Q4_0: fp16 d, 16 bytes; byte j holds element j (low nibble) and j+16 (high); x = (q-8)*d.
 //   Q8_0: fp16 d, 32 int8;  x = q*d.
+//   Q4_1: fp16 d, fp16 m, 16 bytes of nibbles as Q4_0; x = q*d + m.
+//   Q5_0: fp16 d, 4 bytes qh, 16 bytes qs; the low 4 bits as Q4_0's nibbles, bit 4 of element j
+//         is bit j of qh read as a little-endian uint32; x = (q-16)*d.
+//   Q5_1: fp16 d, fp16 m, 4 bytes qh, 16 bytes qs, bits as Q5_0; x = q*d + m.
+//   IQ4_NL: fp16 d, 16 bytes of nibbles as Q4_0, each an index into the fixed 16-entry codebook
+//         kIQ4NLValues; x = kIQ4NLValues[q]*d.
 //   Q4_K: 256 elements = 8 sub-blocks of 32. fp16 d, fp16 dmin, 12 bytes of packed 6-bit
 //         (scale, min) per sub-block, 128 bytes of nibbles; x = d*sc*q - dmin*m.
 //         qs[32*c + l] holds element l of sub-block 2c (low nibble) and of 2c+1 (high).
@@ -33,6 +39,29 @@ struct BlockQ8_0 {
   uint16_t d;  // fp16
   int8_t qs[kQK8_0];
 };
+struct BlockQ4_1 {
+  uint16_t d;  // fp16
+  uint16_t m;  // fp16
+  uint8_t qs[kQK4_0 / 2];
+};
+struct BlockQ5_0 {
+  uint16_t d;  // fp16
+  uint8_t qh[4];
+  uint8_t qs[kQK4_0 / 2];
+};
+struct BlockQ5_1 {
+  uint16_t d;  // fp16
+  uint16_t m;  // fp16
+  uint8_t qh[4];
+  uint8_t qs[kQK4_0 / 2];
+};
+struct BlockIQ4_NL {
+  uint16_t d;  // fp16
+  uint8_t qs[kQK4_0 / 2];
+};
+// IQ4_NL's non-linear levels, a constant of the format (ggml's kvalues_iq4nl).
+inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
 struct BlockQ4_K {
   uint16_t d;     // fp16 super-scale of the sub-block scales
   uint16_t dmin;  // fp16 super-scale of the sub-block mins
@@ -55,6 +84,8 @@ struct BlockQ8_K {
 // table checks that at compile time too.
 static_assert(sizeof(BlockQ4_0) == 18 && alignof(BlockQ4_0) == 2);
 static_assert(sizeof(BlockQ8_0) == 34 && alignof(BlockQ8_0) == 2);
+static_assert(sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
+static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
@@ -109,8 +140,8 @@ inline uint16_t fp32_to_bf16(float f) {
 // ---- rows ---------------------------------------------------------------------------------
 
 // True for the types quantize_row / dequantize_row handle, those with row conversions in the type
-// table: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and Q8_K (the activation format of K-quant dot
-// products).
+// table: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q6_K, and Q8_K (the
+// activation format of K-quant dot products).
 bool quant_supported(GgmlType type);
 
 // Quantizes n floats into `dst` (ggml_row_bytes(type, n) bytes). K-quants use a weighted

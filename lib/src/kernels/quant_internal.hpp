@@ -55,6 +55,18 @@ inline int nearest_int(float v) {
   return int(i & 0x007fffff) - 0x00400000;
 }
 
+// The element of largest magnitude, with its sign; 0 when all are 0.
+inline float signed_absmax(const float* x, size_t n) {
+  float amax = 0, max = 0;
+  for (size_t j = 0; j < n; ++j) {
+    if (std::fabs(x[j]) > amax) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  return max;
+}
+
 // float to int by truncation; 0 for NaN and values beyond ±2^30 (where the cast would be UB).
 inline int trunc_int(float v) { return std::fabs(v) < 1073741824.f ? int(v) : 0; }
 

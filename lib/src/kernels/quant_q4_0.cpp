@@ -8,14 +8,7 @@ namespace modelswarm::kernels {
 void quantize_q4_0(const float* x, BlockQ4_0* y, size_t nb) {
   for (size_t b = 0; b < nb; ++b, x += kQK4_0) {
     // The element of largest magnitude maps to -8, so its sign gets the extra level.
-    float amax = 0, max = 0;
-    for (size_t j = 0; j < kQK4_0; ++j) {
-      if (std::fabs(x[j]) > amax) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8.f;
+    const float d = signed_absmax(x, kQK4_0) / -8.f;
     const float id = d != 0.f ? 1.f / d : 0.f;
     y[b].d = fp32_to_fp16(d);
     for (size_t j = 0; j < kQK4_0 / 2; ++j) {

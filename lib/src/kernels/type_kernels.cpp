@@ -3,6 +3,7 @@
 #include "kernels/type_kernels.hpp"
 
 #include "kernels/dot_isa.hpp"
+#include "kernels/q32_formats.hpp"
 #include "kernels/quant_internal.hpp"
 #include "util/ggml_type_table.hpp"
 
@@ -25,7 +26,7 @@ constexpr RowConversion block_rows() {
 
 // Columns: type, row conversions, lanes of the packed GEMM, then per ISA (scalar, avx2, avx512)
 // the dot kernel, its activation layout when not plain dot_type rows, and the GEMM's packer.
-constexpr std::array<TypeKernels, 8> kTypeKernels{{
+constexpr std::array<TypeKernels, 12> kTypeKernels{{
     {T::F32, {dequantize_f32, quantize_f32}, {},
      {{{dot_f32_f32_scalar}, {dot_f32_f32_avx2}, {dot_f32_f32_avx512}}}},
     {T::F16, {dequantize_f16, quantize_f16}, {},
@@ -34,6 +35,23 @@ constexpr std::array<TypeKernels, 8> kTypeKernels{{
      {{{dot_q4_0_q8_0_scalar},
        {dot_q4_0_q8_pairs_avx2, &kQ8Pairs, pack_weights_q4_0},
        {dot_q4_0_q8_pairs_avx512, &kQ8Pairs, pack_weights_q4_0_avx512}}}},
+    // Q4_1, Q5_0, Q5_1, IQ4_NL: no packed GEMM yet, prefill runs their row dots per token.
+    {T::Q4_1, block_rows<T::Q4_1, BlockQ4_1, quantize_q4_1, dequantize_q4_1>(), {},
+     {{{dot_q4_1_q8_0_scalar},
+       {dot_q4_1_q8_pairs_avx2, &kQ8Pairs},
+       {dot_q4_1_q8_pairs_avx512, &kQ8Pairs}}}},
+    {T::Q5_0, block_rows<T::Q5_0, BlockQ5_0, quantize_q5_0, dequantize_q5_0>(), {},
+     {{{dot_q5_0_q8_0_scalar},
+       {dot_q5_0_q8_pairs_avx2, &kQ8Pairs},
+       {dot_q5_0_q8_pairs_avx512, &kQ8Pairs}}}},
+    {T::Q5_1, block_rows<T::Q5_1, BlockQ5_1, quantize_q5_1, dequantize_q5_1>(), {},
+     {{{dot_q5_1_q8_0_scalar},
+       {dot_q5_1_q8_pairs_avx2, &kQ8Pairs},
+       {dot_q5_1_q8_pairs_avx512, &kQ8Pairs}}}},
+    {T::IQ4_NL, block_rows<T::IQ4_NL, BlockIQ4_NL, quantize_iq4_nl, dequantize_iq4_nl>(), {},
+     {{{dot_iq4_nl_q8_0_scalar},
+       {dot_iq4_nl_q8_pairs_avx2, &kQ8Pairs},
+       {dot_iq4_nl_q8_pairs_avx512, &kQ8Pairs}}}},
     // No AVX2 GEMM: Q8_0's levels (w+128, up to 255) would saturate vpmaddubsw's int16 pairs.
     {T::Q8_0, block_rows<T::Q8_0, BlockQ8_0, quantize_q8_0, dequantize_q8_0>(), {32, 128, false},
      {{{dot_q8_0_q8_0_scalar},

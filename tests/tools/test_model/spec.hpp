@@ -102,7 +102,11 @@ inline uint32_t llama_file_type(modelswarm::GgmlType wtype) {
     case GgmlType::F32: return 0;
     case GgmlType::F16: return 1;
     case GgmlType::Q4_0: return 2;
+    case GgmlType::Q4_1: return 3;
     case GgmlType::Q8_0: return 7;
+    case GgmlType::Q5_0: return 8;
+    case GgmlType::Q5_1: return 9;
+    case GgmlType::IQ4_NL: return 25;
     case GgmlType::Q4_K: return 15;  // Q4_K_M
     case GgmlType::Q6_K: return 18;
     case GgmlType::BF16: return 32;
