@@ -112,7 +112,7 @@ class Model {
   std::string source_;
 };
 
-// Types a weight may have: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K.
+// Types a weight may have: those of the type table that run in the engine (ggml_type.hpp).
 bool weight_type_supported(GgmlType type);
 
 // Memory-maps a GGUF model. Errors: io, format (malformed or inconsistent shapes), unsupported
