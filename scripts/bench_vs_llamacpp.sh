@@ -11,15 +11,18 @@
 #
 # Numerics first: both engines take the same prompt token ids; the greedy continuations must be
 # identical and llama.cpp's top-TOP logits after the prompt must match modelswarm's within
-# LOGIT_TOL (absolute; both engines quantize activations the same way, so what is left is
-# summation order). Then speed: for each engine in turn (alternating, RUNS times, best run
-# kept) prompt tokens/s of one batch of 128 and of 512 tokens, and generated tokens/s after a
-# 128-token prompt and at DEPTH tokens of context. Ratios are modelswarm / llama.cpp; above 1
+# LOGIT_TOL (absolute; both engines quantize activations the same way, so quantized types agree
+# to ~1e-4 and F16/BF16 weights to ~0.01; llama.cpp runs this check without flash attention,
+# whose F16 sums alone move logits by ~1%). Then speed: for each engine in turn (alternating,
+# RUNS times, best run kept) prompt tokens/s of one batch of 128 and of 512 tokens, and
+# generated tokens/s after a 128-token prompt and at DEPTH tokens of context; llama.cpp with its
+# default attention (LLAMACPP_REF_FA=on|off overrides), its decode steps each one call from
+# Node into the library, as a program using llama.cpp makes them. Ratios are modelswarm / llama.cpp; above 1
 # modelswarm is faster. The memory read bandwidth and peak int8 rate that modelswarm's bench
 # measures in the same runs are printed beside them.
 #
 #   BUILD_DIR (default build)     modelswarm and tests/make_test_model
-#   THREADS (2)  RUNS (3)  GEN (32 decode steps)  DEPTH (2048)  TOP (8)  LOGIT_TOL (0.02)
+#   THREADS (2)  RUNS (3)  GEN (32 decode steps)  DEPTH (2048)  TOP (8)  LOGIT_TOL (0.03)
 #   BENCH_TYPES ("Q4_0 Q4_K")     types of the models written when none is given
 #   BENCH_SMALL=1                 small models and short runs (checks that the script works)
 #   LLAMACPP_REF_DIR              where node-llama-cpp is installed (kept between runs)
@@ -34,7 +37,7 @@ runs=${RUNS:-3}
 ngen=${GEN:-32}
 depth=${DEPTH:-2048}
 top=${TOP:-8}
-tol=${LOGIT_TOL:-0.02}
+tol=${LOGIT_TOL:-0.03}
 small=${BENCH_SMALL:-0}
 prompts=(128 512)
 if [ "$small" = 1 ]; then
