@@ -45,7 +45,7 @@ std::string reference_dir() {
   auto r = mstest::run({"npm", "install", "--prefix", dir.string(), "--no-audit", "--no-fund", "--loglevel=error",
                         "--omit=optional", kPackage, kBinaries}, 180s);
   if (r.exit_code != 0) {
-    MESSAGE("npm install " << kPackage << " failed (is the npm registry reachable?), the llama.cpp comparison is skipped: "
+    MESSAGE("npm install " << std::string(kPackage) << " failed (is the npm registry reachable?), the llama.cpp comparison is skipped: "
                            << r.err);
     return {};
   }
