@@ -18,6 +18,7 @@ class BenchCommand : public Command {
     add_trust_option(app, trust_);
     app.add_option("-p,--prompt-tokens", o_.n_prompt, "Prompt tokens processed in one batch")->capture_default_str();
     app.add_option("-n,--gen-tokens", o_.n_gen, "Tokens generated one at a time")->capture_default_str();
+    app.add_option("-d,--depth", o_.n_depth, "Tokens in the context when decoding starts (default: the prompt)");
     app.add_option("-t,--threads", o_.n_threads, "Threads (default: all)");
     app.add_option("--kernel", kernel_, "Kernels: auto, scalar, avx2, avx512")->capture_default_str();
   }
@@ -35,6 +36,7 @@ class BenchCommand : public Command {
     if (g.json) {
       print_json({{"model", path->string()}, {"isa", r->isa}, {"threads", r->threads},
                   {"prompt_tokens", r->n_prompt}, {"gen_tokens", r->n_gen},
+                  {"decode_depth", r->n_depth},
                   {"prefill_tokens_per_s", rate_json(r->prefill_tokens)},
                   {"decode_tokens_per_s", rate_json(r->decode_tokens)},
                   {"weight_bytes_per_token", r->weight_bytes_per_token},
@@ -52,7 +54,8 @@ class BenchCommand : public Command {
     std::printf("                  %14s %14s\n", "wall clock", "CPU time");
     std::printf("prefill tokens/s  %14.1f %14.1f  (%u tokens in one batch)\n", r->prefill_tokens.wall,
                 r->prefill_tokens.cpu, r->n_prompt);
-    std::printf("decode tokens/s   %14.2f %14.2f  (%u tokens)\n", r->decode_tokens.wall, r->decode_tokens.cpu, r->n_gen);
+    std::printf("decode tokens/s   %14.2f %14.2f  (%u tokens after %u in the context)\n", r->decode_tokens.wall,
+                r->decode_tokens.cpu, r->n_gen, r->n_depth);
     std::printf("memory read GB/s  %14.2f %14.2f\n", r->memory_bytes.wall / 1e9, r->memory_bytes.cpu / 1e9);
     std::printf("decode limit      %14.2f %14.2f  tokens/s at %.1f MB of weights per token\n",
                 r->decode_limit_tokens.wall, r->decode_limit_tokens.cpu, r->weight_bytes_per_token / 1e6);

@@ -16,25 +16,25 @@ class EvalCommand : public Command {
   void configure(CLI::App& app) override {
     app.add_option("model", model_, "GGUF file, directory holding one, or release directory")->required();
     add_trust_option(app, trust_);
-    app.add_option("--tokens", tokens_, "Token ids (\"1,2,3\")");
-    app.add_option("-p,--prompt", prompt_, "Text to tokenize instead of --tokens");
+    tokens_opt_ = app.add_option("--tokens", tokens_, "Token ids (\"1,2,3\")");
+    prompt_opt_ = app.add_option("-p,--prompt", prompt_, "Text to tokenize instead of --tokens (may be empty when the model adds BOS)");
     app.add_option("--top", top_, "Logits to show per position")->capture_default_str();
     app.add_option("-t,--threads", threads_, "Threads (default: all)");
     app.add_option("--kernel", kernel_, "Kernels: auto, scalar, avx2, avx512")->capture_default_str();
   }
 
   int run(const Globals& g) override {
-    if (prompt_.empty() == tokens_.empty())
+    if ((prompt_opt_->count() > 0) == (tokens_opt_->count() > 0))
       return report_error(g, Error::invalid_argument("give exactly one of --tokens and -p/--prompt"));
     if (top_ == 0) return report_error(g, Error::invalid_argument("--top must be at least 1"));
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
     auto path = resolve_model(model_, trust_, g);
     if (!path.ok()) return report_error(g, path.error());
-    auto model = load_any_model(*path, hf_load_options(!tokens_.empty(), threads_));
+    auto model = load_any_model(*path, hf_load_options(tokens_opt_->count() > 0, threads_));
     if (!model.ok()) return report_error(g, model.error());
     const Tokenizer& tok = (*model)->tokenizer();
     std::vector<int32_t> ids;
-    if (!tokens_.empty()) {
+    if (tokens_opt_->count() > 0) {
       auto r = parse_token_ids(tokens_);
       if (!r.ok()) return report_error(g, r.error());
       ids = std::move(*r);
@@ -76,6 +76,7 @@ class EvalCommand : public Command {
  private:
   std::string model_, tokens_, prompt_, kernel_ = "auto";
   std::vector<std::string> trust_;
+  CLI::Option *prompt_opt_ = nullptr, *tokens_opt_ = nullptr;
   uint32_t top_ = 5, threads_ = 0;
 };
 

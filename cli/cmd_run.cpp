@@ -15,8 +15,8 @@ class RunCommand : public Command {
   void configure(CLI::App& app) override {
     app.add_option("model", model_, "GGUF file, directory holding one, or release directory")->required();
     add_trust_option(app, trust_);
-    app.add_option("-p,--prompt", prompt_, "Prompt text");
-    app.add_option("--tokens", tokens_, "Prompt as token ids (\"1,2,3\"), instead of -p");
+    prompt_opt_ = app.add_option("-p,--prompt", prompt_, "Prompt text (may be empty when the model adds BOS)");
+    tokens_opt_ = app.add_option("--tokens", tokens_, "Prompt as token ids (\"1,2,3\"), instead of -p");
     app.add_option("-n,--n-predict", n_predict_, "Tokens to generate (-1: until end of text)")->capture_default_str();
     app.add_option("--temp", sp_.temperature, "Temperature (0: greedy)")->capture_default_str();
     app.add_option("--top-k", sp_.top_k, "Keep the k most likely tokens (0: all)")->capture_default_str();
@@ -33,25 +33,26 @@ class RunCommand : public Command {
 
   int run(const Globals& g) override {
     install_interrupt_handler();
-    if (prompt_.empty() == tokens_.empty())
+    if ((prompt_opt_->count() > 0) == (tokens_opt_->count() > 0))
       return report_error(g, Error::invalid_argument("give exactly one of -p/--prompt and --tokens"));
     if (Status s = select_kernel(kernel_); !s.ok()) return report_error(g, s.error());
     auto path = resolve_model(model_, trust_, g);
     if (!path.ok()) return report_error(g, path.error());
-    auto model = load_any_model(*path, hf_load_options(!tokens_.empty(), threads_));
+    auto model = load_any_model(*path, hf_load_options(tokens_opt_->count() > 0, threads_));
     if (!model.ok()) return report_error(g, model.error());
     auto ctx = Context::create(*model, ContextOptions{ctx_, threads_});
     if (!ctx.ok()) return report_error(g, ctx.error());
 
     std::vector<int32_t> prompt;
-    if (!tokens_.empty()) {
+    if (tokens_opt_->count() > 0) {
       auto ids = parse_token_ids(tokens_);
       if (!ids.ok()) return report_error(g, ids.error());
       prompt = std::move(*ids);
     } else {
       prompt = (*model)->tokenizer().encode(prompt_, true, !no_special_);
     }
-    if (prompt.empty()) return report_error(g, Error::invalid_argument("the prompt has no tokens"));
+    if (prompt.empty())
+      return report_error(g, Error::invalid_argument("the prompt has no tokens (an empty prompt needs a model that adds BOS)"));
 
     sp_.seed = seed_ ? *seed_ : std::random_device{}();
     GenerateOptions opt;
@@ -99,6 +100,7 @@ class RunCommand : public Command {
  private:
   std::string model_, prompt_, tokens_, kernel_ = "auto";
   std::vector<std::string> trust_;
+  CLI::Option *prompt_opt_ = nullptr, *tokens_opt_ = nullptr;
   int32_t n_predict_ = 128;
   SamplerParams sp_;
   std::optional<uint64_t> seed_;

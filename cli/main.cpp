@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "command.hpp"
 
@@ -63,6 +64,23 @@ std::string unknown_flag(const CLI::App& app, int argc, char** argv) {
     if (!sub->get_option_no_throw(name) && !app.get_option_no_throw(name)) return name;
   }
   return {};
+}
+
+// CLI11 reads `--name=` (an empty value) as `--name` alone and takes the next argument as its
+// value, so `run m --prompt= -n 4` had "-n" as its prompt. Splitting it into `--name` and an
+// empty argument makes the value the empty string, as the user wrote.
+std::vector<std::string> split_empty_values(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i].size() > 3 && args[i].compare(0, 2, "--") == 0 && args[i].back() == '=' &&
+        args[i].find('=') == args[i].size() - 1) {
+      args[i].pop_back();
+      args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::string());
+      ++i;
+    }
+  }
+  return args;
 }
 
 void print_error_document(const Error& e, int exit_code) {
@@ -122,8 +140,14 @@ void install_interrupt_handler() {
 
 }  // namespace modelswarm::cli
 
-int main(int argc, char** argv) {
+int main(int raw_argc, char** raw_argv) {
   using namespace modelswarm::cli;
+  std::vector<std::string> args = split_empty_values(raw_argc, raw_argv);
+  std::vector<char*> arg_ptrs;
+  for (std::string& a : args) arg_ptrs.push_back(a.data());
+  arg_ptrs.push_back(nullptr);
+  const int argc = static_cast<int>(args.size());
+  char** argv = arg_ptrs.data();
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an I/O error, not a silent death
 
   CLI::App app{"modelswarm: distribute, verify and run model weights peer to peer"};

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config g++ clang-14 libclang-rt-14-dev
   libtorrent-rasterbar-dev libboost-dev libboost-system-dev
   libsodium-dev libzstd-dev zstd libcli11-dev doctest-dev nlohmann-json3-dev libssl-dev openssl
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libutf8proc-dev
   minisign opentracker nginx-light curl groff man-db iproute2 procps time
   iputils-ping ethtool python3-libtorrent
   nodejs lintian systemd dpkg-dev adduser

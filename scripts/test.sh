@@ -7,6 +7,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
 
 BUILD_DIR="$here/build" BUILD_TYPE=Release bash "$here/scripts/setup.sh"
+# The whole suite, test_llamacpp (label llamacpp) included: it installs node-llama-cpp once into
+# build/tests/npm-llamacpp and compares with llama.cpp when the npm registry is reachable.
 (cd "$here/build" && ctest --output-on-failure -j"$jobs" --timeout 900)
 
 BUILD_DIR="$here/build-asan" BUILD_TYPE=RelWithDebInfo CMAKE_EXTRA="-DMODELSWARM_SANITIZE=ON" \

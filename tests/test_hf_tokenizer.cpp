@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "modelswarm/hf_checkpoint.hpp"
+#include "modelswarm/infer.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
 
@@ -212,4 +213,33 @@ TEST_CASE("refused tokenizers name what they are") {
     REQUIRE_FALSE(md.ok());
     CHECK(md.error().code == ErrorCode::format);
   }
+}
+
+TEST_CASE("an NFC normalizer is kept in the GGUF metadata and applied: decomposed accents tokenize as precomposed") {
+  // "é" as one token; "e" + U+0301 (combining acute) is another spelling of it.
+  const std::string precomposed = "\xc3\xa9", decomposed = "e\xcc\x81";
+  auto tokenize = [&](const fs::path& dir, bool nfc, const std::string& text) {
+    json tok = metaspace_tokenizer();
+    tok["model"]["vocab"]["\xc3\xa9"] = 265;
+    if (nfc) tok["normalizer"] = {{"type", "NFC"}};
+    Metadata md = convert(dir, tok);
+    CHECK(md.contains("tokenizer.ggml.normalizer.nfc") == nfc);
+    auto vocab = vocab_from_metadata(md);
+    REQUIRE(vocab.ok());
+    CHECK(vocab->normalize_nfc == nfc);
+    auto t = Tokenizer::create(std::move(*vocab));
+    REQUIRE(t.ok());
+    return t->encode(text, false);
+  };
+  mstest::TempDir d;
+  auto with_pre = tokenize(d / "nfc", true, precomposed);
+  auto with_dec = tokenize(d / "nfc", true, decomposed);
+  CHECK(with_pre == std::vector<int32_t>{259, 265});  // "▁", "é"
+  CHECK(with_dec == with_pre);
+  auto plain_pre = tokenize(d / "plain", false, precomposed);
+  auto plain_dec = tokenize(d / "plain", false, decomposed);
+  CHECK(plain_pre == with_pre);
+  // Without the normalizer the combining mark stays: "e" and U+0301 fall back to bytes.
+  CHECK(plain_dec != plain_pre);
+  CHECK(plain_dec == std::vector<int32_t>{259, 3 + 'e', 3 + 0xCC, 3 + 0x81});
 }

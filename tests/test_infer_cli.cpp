@@ -158,6 +158,37 @@ TEST_CASE("run streams text deterministically; eval prints the top logits") {
   CHECK(std::count(text.out.begin(), text.out.end(), '\n') == static_cast<long>(ids.size()));
 }
 
+TEST_CASE("an empty prompt runs from BOS alone where the model adds BOS; --prompt= does not take the next argument") {
+  mstest::TempDir tmp;
+  auto spm = make_model(tmp / "spm.gguf", {"--dim", "128", "--heads", "4", "--type", "Q8_0", "--seed", "11"});
+  auto m = load_model(spm);
+  REQUIRE(m.ok());
+  REQUIRE((*m)->tokenizer().adds_bos());
+  const std::string bos = std::to_string((*m)->tokenizer().bos());
+  auto from_bos = json_of(run_cli({"run", spm, "--tokens", bos, "-n", "5", "--temp", "0", "--ignore-eos", "--json"}));
+  for (const std::vector<std::string>& spelling : {std::vector<std::string>{"--prompt="},
+                                                   std::vector<std::string>{"-p", ""},
+                                                   std::vector<std::string>{"--prompt", ""}}) {
+    std::vector<std::string> argv = {"run", spm};
+    argv.insert(argv.end(), spelling.begin(), spelling.end());
+    for (const char* a : {"-n", "5", "--temp", "0", "--ignore-eos", "--json"}) argv.push_back(a);
+    CAPTURE(spelling[0]);
+    auto r = json_of(run_cli(argv));
+    CHECK(r["prompt_tokens"] == 1);
+    CHECK(r["tokens"] == from_bos["tokens"]);
+  }
+  // --prompt= right before the model path: the path stays the model, not the prompt.
+  auto e = json_of(run_cli({"eval", "--prompt=", spm, "--top", "2", "--json"}));
+  CHECK(e["tokens"] == nlohmann::json::array({(*m)->tokenizer().bos()}));
+
+  // A byte-level BPE model that adds no BOS has nothing to run on.
+  auto bpe = make_model(tmp / "bpe.gguf", {"--dim", "128", "--heads", "4", "--type", "Q8_0", "--tokenizer", "gpt2",
+                                           "--seed", "12"});
+  auto none = run_cli({"run", bpe, "--prompt=", "-n", "2"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("no tokens") != std::string::npos);
+}
+
 TEST_CASE("bad input: clear errors and exit codes") {
   mstest::TempDir tmp;
   auto path = make_model(tmp / "m.gguf", {"--type", "Q4_0", "--seed", "2"});
@@ -244,6 +275,13 @@ TEST_CASE("bench reports speeds and shares of the measured limits") {
   auto m = load_model(path);
   REQUIRE(m.ok());
   CHECK(j["weight_bytes_per_token"] == (*m)->bytes_per_token());
+  CHECK(j["decode_depth"] == 16);
+  // Decode at a depth: the context is filled past the prompt before the timed steps.
+  auto deep = json_of(run_cli({"bench", path, "-p", "16", "-n", "4", "-d", "70", "--threads", "2", "--json"},
+                              std::chrono::seconds(180)));
+  CHECK(deep["decode_depth"] == 70);
+  CHECK(deep["prompt_tokens"] == 16);
+  CHECK(deep["decode_tokens_per_s"]["wall"].get<double>() > 0);
   auto text = run_cli({"bench", path, "-p", "8", "-n", "2"}, std::chrono::seconds(180));
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("decode share") != std::string::npos);

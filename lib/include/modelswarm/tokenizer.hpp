@@ -32,6 +32,9 @@ struct Vocab {
   std::optional<bool> add_bos;       // unset: true for SentencePiece, false for BPE
   bool add_eos = false;
   bool add_space_prefix = true;      // SentencePiece: prepend U+2581 to the text
+  // Compose text to Unicode NFC before splitting it (tokenizer.json's "NFC" normalizer; GGUF
+  // key tokenizer.ggml.normalizer.nfc). llama.cpp has no such key and does not normalize.
+  bool normalize_nfc = false;
 };
 
 class Tokenizer {

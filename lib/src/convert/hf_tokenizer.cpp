@@ -60,6 +60,7 @@ struct Converted {
   std::string model;  // "llama" / "gpt2"
   std::string pre;
   bool add_space_prefix = true;
+  bool nfc = false;
   std::vector<std::string> tokens;
   std::vector<int32_t> types;
   std::vector<float> scores;
@@ -78,7 +79,8 @@ Status classify(const json& j, const json& model, Converted& c, const std::strin
     std::string t = type_of(*n);
     if (t == "Prepend" && n->value("prepend", "") == kSpace) prepend = true;
     else if (t == "Replace" && n->value("content", "") == kSpace) metaspace = true;
-    else if (t != "NFC" && !t.empty())
+    else if (t == "NFC") c.nfc = true;
+    else if (!t.empty())
       return Error::unsupported(src + ": normalizer \"" + t + "\" is not supported");
   }
   for (const json* p : flatten(pre, "pretokenizers")) {
@@ -311,6 +313,8 @@ Result<Metadata> convert::tokenizer_metadata_from_json(const json& j, const json
   md.set("tokenizer.ggml.add_bos_token", MetaValue::boolean(*add_bos));
   md.set("tokenizer.ggml.add_eos_token", MetaValue::boolean(add_eos.value_or(false)));
   if (c.model == "llama") md.set("tokenizer.ggml.add_space_prefix", MetaValue::boolean(c.add_space_prefix));
+  // llama.cpp has no key for a normalizer (it ignores this one); modelswarm applies NFC as HF does.
+  if (c.nfc) md.set("tokenizer.ggml.normalizer.nfc", MetaValue::boolean(true));
   if (auto it = tc.find("chat_template"); it != tc.end() && it->is_string())
     md.set("tokenizer.chat_template", MetaValue::string(it->get<std::string>()));
   return md;

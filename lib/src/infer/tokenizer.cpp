@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "infer/normalize.hpp"
 #include "infer/tokenizer_impl.hpp"
 #include "infer/unicode.hpp"
 #include "util/utf8.hpp"
@@ -148,12 +149,19 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
       prev_special = true;
       continue;
     }
+    // As HF does: special tokens are split out first, the normalizer applies to the rest.
+    std::string normalized;
+    std::string_view raw = f.text;
+    if (m.vocab.normalize_nfc) {
+      normalized = infer::nfc(f.text);
+      raw = normalized;
+    }
     if (m.kind == Impl::Kind::kSpm) {
       std::string t = (m.vocab.add_space_prefix && prev_special) ? " " : "";
-      t += f.text;
+      t += raw;
       m.encode_spm(escape_spaces(t), out);
     } else {
-      m.encode_bpe(f.text, out);
+      m.encode_bpe(raw, out);
     }
     prev_special = false;
   }

@@ -44,6 +44,7 @@ Result<Vocab> vocab_from_metadata(const Metadata& md) {
   v.add_space_prefix = v.model == "llama";
   if (const MetaValue* b = md.find("tokenizer.ggml.add_space_prefix"))
     v.add_space_prefix = b->as_bool().value_or(v.add_space_prefix);
+  if (const MetaValue* b = md.find("tokenizer.ggml.normalizer.nfc")) v.normalize_nfc = b->as_bool().value_or(false);
   return v;
 }
 
