@@ -190,18 +190,9 @@ inline TestModel reference_from(std::shared_ptr<const Model> m) {
 
 // The activations as the kernels see them for a weight of type `t`.
 inline std::vector<float> as_activation(GgmlType t, const std::vector<float>& x) {
-  GgmlType a;
-  switch (t) {
-    case GgmlType::Q4_0:
-    case GgmlType::Q4_1:
-    case GgmlType::Q5_0:
-    case GgmlType::Q5_1:
-    case GgmlType::IQ4_NL:
-    case GgmlType::Q8_0: a = GgmlType::Q8_0; break;
-    case GgmlType::Q4_K:
-    case GgmlType::Q6_K: a = GgmlType::Q8_K; break;
-    default: return x;
-  }
+  // The type table's activation type (F32: used as they are).
+  const GgmlType a = ggml_type_traits(static_cast<uint32_t>(t))->dot_type;
+  if (a == GgmlType::F32) return x;
   std::vector<uint8_t> q(*ggml_row_bytes(a, x.size()));
   std::vector<float> out(x.size());
   REQUIRE(quantize_row(a, x.data(), q.data(), x.size()).ok());

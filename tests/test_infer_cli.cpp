@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "infer_test_model.hpp"
@@ -187,6 +188,38 @@ TEST_CASE("an empty prompt runs from BOS alone where the model adds BOS; --promp
   auto none = run_cli({"run", bpe, "--prompt=", "-n", "2"});
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("no tokens") != std::string::npos);
+}
+
+TEST_CASE("Q5_K, Q3_K, Q2_K and IQ4_XS files run: greedy tokens are the reference's best") {
+  mstest::TempDir tmp;
+  for (const char* type : {"Q5_K", "Q3_K", "Q2_K", "IQ4_XS"}) {
+    CAPTURE(type);
+    auto path = make_model(tmp / (std::string(type) + ".gguf"),
+                           {"--dim", "256", "--ffn", "512", "--heads", "4", "--kv-heads", "2", "--type", type,
+                            "--seed", "11"});
+    const std::vector<int32_t> prompt = {1, 17, 200, 33};
+    auto r = json_of(run_cli({"run", path, "--tokens", "1,17,200,33", "-n", "8", "--temp", "0", "--ignore-eos",
+                              "--json"}));
+    REQUIRE(r["tokens"].size() == 8);
+    auto m = load_model(path);
+    REQUIRE(m.ok());
+    CHECK((*m)->weights().layers[0].ffn_down.type == *ggml_type_from_name(type));
+    // The reference over the dequantized weights, on the prompt and what was generated, picks
+    // each generated token at the position before it.
+    std::vector<int32_t> seq = prompt;
+    for (size_t i = 0; i + 1 < r["tokens"].size(); ++i) seq.push_back(r["tokens"][i].get<int32_t>());
+    auto tm = mstest::reference_from(*m);
+    auto want = mstest::reference_logits(tm, seq);
+    const size_t V = (*m)->config().n_vocab;
+    for (size_t i = 0; i < 8; ++i) {
+      const float* row = want.data() + (prompt.size() - 1 + i) * V;
+      CHECK(int32_t(std::max_element(row, row + V) - row) == r["tokens"][i].get<int32_t>());
+    }
+    if (std::string(type) == "Q3_K") {  // bench takes them too (one type: bench measures the machine)
+      auto b = json_of(run_cli({"bench", path, "-p", "8", "-n", "2", "--json"}, std::chrono::seconds(180)));
+      CHECK(b["decode_tokens_per_s"]["wall"].get<double>() > 0);
+    }
+  }
 }
 
 TEST_CASE("bad input: clear errors and exit codes") {

@@ -148,23 +148,53 @@ TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
   check_model(s, 2e-2f);
 }
 
+TEST_CASE("llama and qwen2 with Q5_K, Q3_K, Q2_K and IQ4_XS layers") {
+  uint32_t seed = 20;
+  for (GgmlType t : {GgmlType::Q5_K, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::IQ4_XS}) {
+    CAPTURE(ggml_type_name(t));
+    TestModelSpec s;
+    s.layer_type = t;
+    s.output_type = t;
+    s.arch = seed % 2 ? Architecture::qwen2 : Architecture::llama;
+    s.seed = seed++;
+    check_model(s, 2e-2f);
+  }
+}
+
 using mstest::greedy;
 
 TEST_CASE("greedy generation is deterministic, and scalar and SIMD kernels agree") {
   TestModelSpec s;
   s.seed = 9;
+  GgmlType type = GgmlType::Q4_0;
+  SUBCASE("Q4_0") {}
+  SUBCASE("Q5_K") { type = GgmlType::Q5_K; }
+  SUBCASE("Q3_K") { type = GgmlType::Q3_K; }
+  SUBCASE("Q2_K") { type = GgmlType::Q2_K; }
+  SUBCASE("IQ4_XS") { type = GgmlType::IQ4_XS; }
+  s.layer_type = type;
   auto tm = mstest::make_test_model(s);
   auto prompt = some_tokens(5, s.n_vocab, 77);
   const int n = sanitized() ? 6 : 16;
   auto a = greedy(tm.model, prompt, n);
   auto b = greedy(tm.model, prompt, n);
   CHECK(a == b);
-  // The reference picks the same tokens.
+  // The reference picks the same tokens, but for near ties: where its best two logits are
+  // within the engine's rounding (1% of the logit scale), the engine may take either.
   std::vector<int32_t> seq = prompt;
   seq.insert(seq.end(), a.begin(), a.end() - 1);
   auto ref = mstest::reference_logits(tm, seq);
-  for (int i = 0; i < n; ++i)
-    CHECK(argmax({ref.data() + (prompt.size() - 1 + i) * s.n_vocab, s.n_vocab}) == a[i]);
+  int exact = 0;
+  for (int i = 0; i < n; ++i) {
+    const float* row = ref.data() + (prompt.size() - 1 + i) * s.n_vocab;
+    const float best = row[argmax({row, s.n_vocab})];
+    float scale = 1;
+    for (uint32_t v = 0; v < s.n_vocab; ++v) scale = std::max(scale, std::abs(row[v]));
+    CAPTURE(i);
+    CHECK(row[a[i]] >= best - 1e-2f * scale);
+    exact += row[a[i]] == best;
+  }
+  CHECK(exact >= n - 2);
 
   REQUIRE(set_kernel_isa("scalar").ok());
   auto c = greedy(tm.model, prompt, n);

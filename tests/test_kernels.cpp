@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <thread>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "kernels/kernel_bench.hpp"
+#include "kernels/kquant2.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
@@ -161,6 +163,67 @@ TEST_CASE("matvec: every ISA equals the scalar reference, for every type and man
   }
 }
 
+// The dot kernels of Q5_K, Q3_K, Q2_K and IQ4_XS on blocks of random bytes (every bit pattern
+// of levels, scale codes and high bits, not only what the quantizers write), with Q8_K rows of
+// random bytes: the SIMD kernels compute the reference's integer sums, so results agree to float
+// rounding; and the reference equals the product of the dequantized rows.
+TEST_CASE("Q5_K, Q3_K, Q2_K, IQ4_XS dot kernels on random blocks: every ISA equals the reference") {
+  using namespace modelswarm::kernels;
+  struct Kernels {
+    GgmlType type;
+    size_t d_at;  // offsets of the fp16 super-scales (dmin: -1 where there is none)
+    int dmin_at;
+    float (*scalar)(size_t, const void*, const void*);
+    float (*avx2)(size_t, const void*, const void*);
+    float (*avx512)(size_t, const void*, const void*);
+  };
+  const Kernels kernels[] = {
+      {GgmlType::Q5_K, 0, 2, dot_q5_k_q8_k_scalar, dot_q5_k_q8_k_avx2, dot_q5_k_q8_k_avx512},
+      {GgmlType::Q3_K, 108, -1, dot_q3_k_q8_k_scalar, dot_q3_k_q8_k_avx2, dot_q3_k_q8_k_avx512},
+      {GgmlType::Q2_K, 80, 82, dot_q2_k_q8_k_scalar, dot_q2_k_q8_k_avx2, dot_q2_k_q8_k_avx512},
+      {GgmlType::IQ4_XS, 0, -1, dot_iq4_xs_q8_k_scalar, dot_iq4_xs_q8_k_avx2, dot_iq4_xs_q8_k_avx512},
+  };
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  for (const Kernels& k : kernels) {
+    const size_t block = ggml_type_traits(uint32_t(k.type))->block_bytes;
+    for (size_t cols : {size_t(256), size_t(768), size_t(4096)}) {
+      INFO(ggml_type_name(k.type) << " cols " << cols);
+      const size_t nb = cols / 256;
+      std::vector<uint8_t> w(nb * block);
+      std::vector<BlockQ8_K> x(nb);
+      for (auto& v : w) v = uint8_t(rng());
+      for (size_t b = 0; b < nb; ++b) {
+        const uint16_t d = fp32_to_fp16(scale(rng)), dmin = fp32_to_fp16(scale(rng));
+        std::memcpy(&w[b * block + k.d_at], &d, 2);
+        if (k.dmin_at >= 0) std::memcpy(&w[b * block + size_t(k.dmin_at)], &dmin, 2);
+        x[b].d = scale(rng);
+        for (int j = 0; j < 256; ++j) x[b].qs[j] = int8_t(int(rng() % 255) - 127);
+        for (int g = 0; g < 16; ++g) {
+          int sum = 0;
+          for (int j = 0; j < 16; ++j) sum += x[b].qs[16 * g + j];
+          x[b].bsums[g] = int16_t(sum);
+        }
+      }
+      const float ref = k.scalar(cols, w.data(), x.data());
+      std::vector<float> wf(cols), xf(cols);
+      REQUIRE(dequantize_row(k.type, w.data(), wf.data(), cols).ok());
+      REQUIRE(dequantize_row(GgmlType::Q8_K, x.data(), xf.data(), cols).ok());
+      double exact = 0, mag = 0;
+      for (size_t i = 0; i < cols; ++i) {
+        exact += double(wf[i]) * xf[i];
+        mag += std::fabs(double(wf[i]) * xf[i]);
+      }
+      CHECK(std::fabs(ref - exact) <= kReorderTolerance * mag);
+      // Equal integer sums; the float scaling may differ by FMA contraction only.
+      const double tol = 1e-6 * mag;
+      if (kernel_isa_supported(KernelIsa::avx2)) CHECK(std::fabs(k.avx2(cols, w.data(), x.data()) - ref) <= tol);
+      if (kernel_isa_supported(KernelIsa::avx512))
+        CHECK(std::fabs(k.avx512(cols, w.data(), x.data()) - ref) <= tol);
+    }
+  }
+}
+
 TEST_CASE("matmul equals matvec per token on every ISA, with strides and odd sizes") {
   IsaGuard guard;
   std::mt19937 rng(7);
@@ -252,7 +315,7 @@ TEST_CASE("matvec and matmul refuse malformed matrices") {
   auto mis = matvec(w, x.data(), y.data(), nullptr);
   REQUIRE(!mis.ok());
   CHECK(mis.error().message.find("aligned") != std::string::npos);
-  CHECK(!matmul_supported(GgmlType::Q2_K));
+  CHECK(!matmul_supported(GgmlType::IQ2_XXS));
   CHECK(matmul_supported(GgmlType::Q6_K));
 }
 

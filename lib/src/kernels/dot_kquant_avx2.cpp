@@ -1,6 +1,7 @@
 // AVX2 dot products of K-quant weights (Q4_K, Q6_K) with Q8_K activations. Each super-block's
 // integer sum is reduced exactly and scaled with the scalar reference's formula, so results
 // equal the reference bit for bit.
+#include "kernels/kquant2.hpp"
 #include "kernels/quant_internal.hpp"
 #include "kernels/simd_avx2.hpp"
 
@@ -14,8 +15,8 @@ using namespace avx2;
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   float sum = 0;
   for (size_t b = 0; b < k / kQK_K; ++b) {
-    uint8_t sc[8], m[8];
-    for (int s = 0; s < 8; ++s) q4k_scale_min(w[b].scales, s, sc[s], m[s]);
+    uint8_t sc[8];
+    const int summ = k_scales_min_sum(w[b].scales, x[b].bsums, sc);
     __m256i acc = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = loadu(w[b].qs + 32 * c);
@@ -28,8 +29,6 @@ using namespace avx2;
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
     }
-    int summ = 0;
-    for (int s = 0; s < 8; ++s) summ += m[s] * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
     const int sumi = hsum_i32(acc);
     sum += x[b].d * (h2f(w[b].d) * float(sumi) - h2f(w[b].dmin) * float(summ));
   }

@@ -1,6 +1,7 @@
 // Reference dot products of K-quant weights (Q4_K, Q6_K) with Q8_K activations. Within a
 // super-block everything is an exact integer sum; one float scaling per super-block.
 #include "kernels/kernel_table.hpp"
+#include "kernels/kquant2.hpp"
 #include "kernels/quant_internal.hpp"
 
 namespace modelswarm::kernels {
@@ -10,16 +11,15 @@ float dot_q4_k_q8_k_scalar(size_t k, const void* vw, const void* vx) {
   const auto* x = static_cast<const BlockQ8_K*>(vx);
   float sum = 0;
   for (size_t b = 0; b < k / kQK_K; ++b) {
-    int sumi = 0, summ = 0;
+    uint8_t sc[8];
+    const int summ = k_scales_min_sum(w[b].scales, x[b].bsums, sc);
+    int sumi = 0;
     for (int s = 0; s < 8; ++s) {
-      uint8_t sc, m;
-      q4k_scale_min(w[b].scales, s, sc, m);
       const uint8_t* q = w[b].qs + 32 * (s / 2);
       const int shift = 4 * (s % 2);
       int si = 0;
       for (int l = 0; l < 32; ++l) si += ((q[l] >> shift) & 0x0f) * x[b].qs[32 * s + l];
-      sumi += sc * si;
-      summ += m * (x[b].bsums[2 * s] + x[b].bsums[2 * s + 1]);
+      sumi += sc[s] * si;
     }
     sum += x[b].d * (fp16_to_fp32(w[b].d) * float(sumi) - fp16_to_fp32(w[b].dmin) * float(summ));
   }

@@ -4,6 +4,7 @@
 
 #include "kernels/dot_isa.hpp"
 #include "kernels/q32_formats.hpp"
+#include "kernels/kquant2.hpp"
 #include "kernels/quant_internal.hpp"
 #include "util/ggml_type_table.hpp"
 
@@ -65,6 +66,15 @@ constexpr std::array<TypeKernels, 12> kTypeKernels{{
      {{{dot_q6_k_q8_k_scalar},
        {dot_q6_k_q8_k_avx2, nullptr, pack_weights_q6_k},
        {dot_q6_k_q8_k_avx512, nullptr, pack_weights_q6_k_avx512}}}},
+    // Q5_K, Q3_K, Q2_K, IQ4_XS: no packed GEMM yet; prefill (matmul) takes their row dots.
+    {T::Q5_K, block_rows<T::Q5_K, BlockQ5_K, quantize_q5_k, dequantize_q5_k>(), {},
+     {{{dot_q5_k_q8_k_scalar}, {dot_q5_k_q8_k_avx2}, {dot_q5_k_q8_k_avx512}}}},
+    {T::Q3_K, block_rows<T::Q3_K, BlockQ3_K, quantize_q3_k, dequantize_q3_k>(), {},
+     {{{dot_q3_k_q8_k_scalar}, {dot_q3_k_q8_k_avx2}, {dot_q3_k_q8_k_avx512}}}},
+    {T::Q2_K, block_rows<T::Q2_K, BlockQ2_K, quantize_q2_k, dequantize_q2_k>(), {},
+     {{{dot_q2_k_q8_k_scalar}, {dot_q2_k_q8_k_avx2}, {dot_q2_k_q8_k_avx512}}}},
+    {T::IQ4_XS, block_rows<T::IQ4_XS, BlockIQ4_XS, quantize_iq4_xs, dequantize_iq4_xs>(), {},
+     {{{dot_iq4_xs_q8_k_scalar}, {dot_iq4_xs_q8_k_avx2}, {dot_iq4_xs_q8_k_avx512}}}},
     {T::Q8_K, block_rows<T::Q8_K, BlockQ8_K, quantize_q8_k, dequantize_q8_k>(), {}, {}},
     {T::BF16, {dequantize_bf16, quantize_bf16}, {},
      {{{dot_bf16_f32_scalar}, {dot_bf16_f32_avx2}, {dot_bf16_f32_avx512}}}},

@@ -27,11 +27,11 @@ inline constexpr std::array<GgmlTypeTraits, 31> kGgmlTypeTable = [] {
       {T::Q5_1, "Q5_1", 32, 24, true, T::Q8_0, true, 9, T::Q6_K},
       {T::Q8_0, "Q8_0", 32, 34, true, T::Q8_0, true, 7},
       {T::Q8_1, "Q8_1", 32, 36},
-      {T::Q2_K, "Q2_K", 256, 84},
-      {T::Q3_K, "Q3_K", 256, 110},
+      {T::Q2_K, "Q2_K", 256, 84, true, T::Q8_K},
+      {T::Q3_K, "Q3_K", 256, 110, true, T::Q8_K},
       // file type 14 is MOSTLY_Q4_K_S: every matrix Q4_K but the output.
       {T::Q4_K, "Q4_K", 256, 144, true, T::Q8_K, true, 14, T::Q6_K, T::Q4_0},
-      {T::Q5_K, "Q5_K", 256, 176},
+      {T::Q5_K, "Q5_K", 256, 176, true, T::Q8_K},
       {T::Q6_K, "Q6_K", 256, 210, true, T::Q8_K, false, 0, same, T::Q8_0},
       {T::Q8_K, "Q8_K", 256, 292},  // the activations of K-quant dot products
       {T::IQ2_XXS, "IQ2_XXS", 256, 66},
@@ -41,7 +41,7 @@ inline constexpr std::array<GgmlTypeTraits, 31> kGgmlTypeTable = [] {
       {T::IQ4_NL, "IQ4_NL", 32, 18, true, T::Q8_0, true, 25, T::Q6_K},
       {T::IQ3_S, "IQ3_S", 256, 110},
       {T::IQ2_S, "IQ2_S", 256, 82},
-      {T::IQ4_XS, "IQ4_XS", 256, 136},
+      {T::IQ4_XS, "IQ4_XS", 256, 136, true, T::Q8_K},
       {T::I8, "I8", 1, 1},
       {T::I16, "I16", 1, 2},
       {T::I32, "I32", 1, 4},
