@@ -27,7 +27,7 @@ constexpr RowConversion block_rows() {
 
 // Columns: type, row conversions, lanes of the packed GEMM, then per ISA (scalar, avx2, avx512)
 // the dot kernel, its activation layout when not plain dot_type rows, and the GEMM's packer.
-constexpr std::array<TypeKernels, 12> kTypeKernels{{
+constexpr std::array<TypeKernels, 16> kTypeKernels{{
     {T::F32, {dequantize_f32, quantize_f32}, {},
      {{{dot_f32_f32_scalar}, {dot_f32_f32_avx2}, {dot_f32_f32_avx512}}}},
     {T::F16, {dequantize_f16, quantize_f16}, {},
