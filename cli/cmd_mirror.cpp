@@ -111,9 +111,7 @@ class MirrorCommand : public Command {
     }
     so.trusted_keys.assign(keys.begin(), keys.end());
     // A SIGHUP ends seeding as a SIGINT does; run() then reads the file again.
-    g_stop_or_reload = false;
-    if (g_interrupted.load() || g_reload.load()) g_stop_or_reload = true;
-    Status st = swarm::seed(**session, so, g_stop_or_reload);
+    Status st = swarm::seed(**session, so, stop_or_reload_flag());
     printer.finish();
     if (!st.ok()) return report_error(g, st.error());
     return g_interrupted.load() ? kExitInterrupted : kExitOk;

@@ -79,9 +79,7 @@ class ServeCommand : public Command {
         else std::fprintf(stderr, "%s\n", line.c_str());
       };
     for (;;) {
-      g_stop_or_reload = false;
-      if (g_interrupted.load() || g_reload.load()) g_stop_or_reload = true;
-      Status st = run_gateway(*catalogue, o, g_stop_or_reload);
+      Status st = run_gateway(*catalogue, o, stop_or_reload_flag());
       printer.finish();
       if (!st.ok()) return report_error(g, st.error());
       if (!g_reload.exchange(false) || g_interrupted.load()) break;

@@ -61,11 +61,12 @@ void note(const Globals& g, const std::string& line);
 extern std::atomic<bool> g_interrupted;
 void install_interrupt_handler();
 // Set by SIGHUP once install_reload_handler() ran: a daemon re-reads its configuration file
-// (systemd's ExecReload). g_stop_or_reload is set by SIGINT, SIGTERM and SIGHUP alike, for
-// library calls that watch one stop flag; the reloading command clears it before each run.
+// (systemd's ExecReload). The flag stop_or_reload_flag() returns is set by SIGINT, SIGTERM and
+// SIGHUP alike, for library calls that watch one stop flag; each call re-arms it first (true at
+// once when a signal is already pending).
 extern std::atomic<bool> g_reload;
-extern std::atomic<bool> g_stop_or_reload;
 void install_reload_handler();
+const std::atomic<bool>& stop_or_reload_flag();
 
 }  // namespace modelswarm::cli
 

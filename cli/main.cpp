@@ -110,9 +110,10 @@ void note(const Globals& g, const std::string& line) {
 
 std::atomic<bool> g_interrupted{false};
 std::atomic<bool> g_reload{false};
-std::atomic<bool> g_stop_or_reload{false};
 
 namespace {
+std::atomic<bool> g_stop_or_reload{false};
+
 extern "C" void on_signal(int) {
   g_interrupted.store(true);
   g_stop_or_reload.store(true);
@@ -122,6 +123,13 @@ extern "C" void on_hangup(int) {
   g_stop_or_reload.store(true);
 }
 }  // namespace
+
+const std::atomic<bool>& stop_or_reload_flag() {
+  // Cleared first: a signal arriving after this sets it again, one before it is seen below.
+  g_stop_or_reload = false;
+  if (g_interrupted.load() || g_reload.load()) g_stop_or_reload = true;
+  return g_stop_or_reload;
+}
 
 void install_reload_handler() {
   struct sigaction sa {};
