@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "infer/attention.hpp"
 #include "infer_test_model.hpp"
 #include "modelswarm/kernels.hpp"
+#include "modelswarm/quant.hpp"
 #include "generate_helpers.hpp"
 #include "test_env.hpp"
 
@@ -200,6 +202,43 @@ TEST_CASE("greedy generation is deterministic, and scalar and SIMD kernels agree
   auto c = greedy(tm.model, prompt, n);
   REQUIRE(set_kernel_isa("auto").ok());
   CHECK(c == a);
+}
+
+// The grouped AVX2 kernel takes heads in blocks of 8, 4, 2 and 1 and positions in blocks of
+// 8 / heads: group sizes that use each block, and position counts around those blocks, against
+// the scalar path, head by head.
+TEST_CASE("GQA attention: the AVX2 path gives every head of a group the scalar path's result") {
+  if (!kernel_isa_supported(KernelIsa::avx2)) return;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (uint32_t head_dim : {64u, 128u, 256u}) {
+    for (uint32_t n_q : {1u, 2u, 3u, 4u, 5u, 7u, 8u, 12u}) {
+      for (uint32_t n_kv : {1u, 3u, 8u, 9u, 37u, 300u}) {
+        const size_t stride = head_dim * 3;  // other KV heads' columns in between
+        std::vector<uint16_t> k(n_kv * stride), v(n_kv * stride);
+        for (auto& x : k) x = fp32_to_fp16(nd(rng));
+        for (auto& x : v) x = fp32_to_fp16(nd(rng));
+        std::vector<float> q(size_t(n_q) * head_dim);
+        for (auto& x : q) x = 2 * nd(rng);
+        std::vector<float> scratch(infer::attend_scratch_floats(n_q, n_kv, head_dim));
+        std::vector<float> want(q.size(), -1), got(q.size(), -2);
+        infer::AttendArgs a{q.data(), n_q, k.data(), v.data(), stride, n_kv, head_dim,
+                            1.0f / std::sqrt(float(head_dim)), want.data(), scratch.data()};
+        infer::attend_scalar(a);
+        a.out = got.data();
+        infer::attend_avx2(a);
+        CAPTURE(head_dim);
+        CAPTURE(n_q);
+        CAPTURE(n_kv);
+        // A score one rounding apart can round its probability to the neighbouring F16 value,
+        // 2^-11 apart relative: the outputs then differ by up to 2^-11 of the largest |v|.
+        float vmax = 0, worst = 0;
+        for (uint16_t x : v) vmax = std::max(vmax, std::abs(fp16_to_fp32(x)));
+        for (size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+        CHECK(worst <= vmax / 1024);
+      }
+    }
+  }
 }
 
 TEST_CASE("bad calls: empty batch, token out of range, full context") {

@@ -1,6 +1,8 @@
 // Matrix kernels: every instruction set agrees with the scalar reference on random inputs of
 // many shapes, and matvec / matmul agree with a float product of the dequantized weights.
 #include <doctest/doctest.h>
+#include <algorithm>
+#include <limits>
 
 #include <chrono>
 #include <cstring>
@@ -339,19 +341,58 @@ TEST_CASE("vector helpers") {
     for (float v : a) ss += double(v) * v;
     const double scale = 1.0 / std::sqrt(ss / n + 1e-6);
     for (size_t i = 0; i < n; ++i) CHECK(out[i] == doctest::Approx(a[i] * scale * 2).epsilon(1e-5));
-    auto sm = a;
-    softmax_f32(sm.data(), n);
-    double total = 0, denom = 0;
-    for (float v : a) denom += std::exp(double(v));
-    for (size_t i = 0; i < n; ++i) {
-      CHECK(sm[i] == doctest::Approx(std::exp(double(a[i])) / denom).epsilon(1e-5));
-      total += sm[i];
+    for (KernelIsa isa : isas()) {  // libm's exp on scalar, a polynomial on AVX2
+      REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+      CAPTURE(kernel_isa_name(isa));
+      auto sm = a;
+      softmax_f32(sm.data(), n);
+      double total = 0, denom = 0;
+      for (float v : a) denom += std::exp(double(v));
+      for (size_t i = 0; i < n; ++i) {
+        CHECK(sm[i] == doctest::Approx(std::exp(double(a[i])) / denom).epsilon(1e-5));
+        total += sm[i];
+      }
+      CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+      silu_mul_f32(a.data(), b.data(), out.data(), n);
+      for (size_t i = 0; i < n; ++i)
+        CHECK(out[i] == doctest::Approx(a[i] / (1 + std::exp(-double(a[i]))) * b[i]).epsilon(1e-5));
     }
-    CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
-    silu_mul_f32(a.data(), b.data(), out.data(), n);
-    for (size_t i = 0; i < n; ++i)
-      CHECK(out[i] == doctest::Approx(a[i] / (1 + std::exp(-double(a[i]))) * b[i]).epsilon(1e-5));
+    REQUIRE(set_kernel_isa("auto").ok());
   }
+}
+
+// Softmax of scores that differ by up to 1e30 (a masked position, a huge logit) and SiLU of
+// inputs far past where e^x leaves the float range: every ISA, against double precision.
+TEST_CASE("softmax and SiLU at the ends of the float range") {
+  const std::vector<float> x = {0.0f, -1.0f, -20.0f, -80.0f, -87.5f, -100.0f, -1e30f,
+                                -std::numeric_limits<float>::infinity(), 3.5f, 88.0f, -88.0f};
+  for (KernelIsa isa : isas()) {
+    REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+    CAPTURE(kernel_isa_name(isa));
+    for (size_t n = 1; n <= x.size(); ++n) {
+      std::vector<float> sm(x.begin(), x.begin() + n);
+      softmax_f32(sm.data(), n);
+      const double mx = *std::max_element(x.begin(), x.begin() + n);
+      double denom = 0;
+      for (size_t i = 0; i < n; ++i) denom += std::exp(double(x[i]) - mx);
+      for (size_t i = 0; i < n; ++i) {
+        CAPTURE(x[i]);
+        CHECK(sm[i] == doctest::Approx(std::exp(double(x[i]) - mx) / denom).epsilon(1e-6));
+      }
+    }
+    std::vector<float> g_in;  // activations are finite
+    for (float v : x) if (std::isfinite(v)) g_in.push_back(v);
+    std::vector<float> ones(g_in.size(), 1.0f), out(g_in.size());
+    silu_mul_f32(g_in.data(), ones.data(), out.data(), g_in.size());
+    for (size_t i = 0; i < g_in.size(); ++i) {
+      CAPTURE(g_in[i]);
+      const double g = g_in[i];
+      const double want = g / (1 + std::exp(-g));
+      CHECK(std::isfinite(out[i]));
+      CHECK(out[i] == doctest::Approx(want).epsilon(1e-6));
+    }
+  }
+  REQUIRE(set_kernel_isa("auto").ok());
 }
 
 TEST_CASE("thread pool: every index exactly once, for many sizes and grains") {

@@ -142,27 +142,34 @@ struct Context::Impl {
       infer::store_f16(k.data(), kc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
       infer::store_f16(v.data(), vc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
 
-      // Every (token, head) pair is independent; scratch is per chunk, sized for one pair.
+      // Every (token, KV head, block of its query heads) is independent. Blocks of up to 8 heads
+      // share the K/V rows; smaller ones when there would be fewer blocks than threads.
       const uint32_t group = c.n_head / c.n_head_kv;
+      uint32_t block = std::min<uint32_t>(group, 8);
+      auto blocks_per_group = [&] { return (group + block - 1) / block; };
+      while (block > 1 && size_t(n) * c.n_head_kv * blocks_per_group() < pool->size()) block /= 2;
+      const uint32_t bpg = blocks_per_group();
       const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-      pool->parallel_for(size_t(n) * c.n_head, 1, [&](size_t b, size_t e) {
+      pool->parallel_for(size_t(n) * c.n_head_kv * bpg, 1, [&](size_t b, size_t e) {
         thread_local std::vector<float> scratch_buf;
-        if (scratch_buf.size() < n_ctx + c.head_dim) scratch_buf.resize(n_ctx + c.head_dim);
-        float* scratch = scratch_buf.data();
+        const size_t need = infer::attend_scratch_floats(block, n_ctx, c.head_dim);
+        if (scratch_buf.size() < need) scratch_buf.resize(need);
         for (size_t i = b; i < e; ++i) {
-          const uint32_t t = static_cast<uint32_t>(i / c.n_head), h = static_cast<uint32_t>(i % c.n_head);
-          const uint32_t kvh = h / group;
+          const uint32_t t = static_cast<uint32_t>(i / (size_t(c.n_head_kv) * bpg));
+          const uint32_t kvh = static_cast<uint32_t>(i / bpg % c.n_head_kv);
+          const uint32_t h0 = kvh * group + static_cast<uint32_t>(i % bpg) * block;
           infer::AttendArgs a;
-          a.q = q.data() + size_t(t) * q_dim + size_t(h) * c.head_dim;
+          a.q = q.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
+          a.n_q = std::min(block, (kvh + 1) * group - h0);
           a.k = kc + size_t(kvh) * c.head_dim;
           a.v = vc + size_t(kvh) * c.head_dim;
           a.stride = kv_dim;
           a.n_kv = p0 + t + 1;  // causal: positions up to the token's own
           a.head_dim = c.head_dim;
           a.scale = scale;
-          a.out = att.data() + size_t(t) * q_dim + size_t(h) * c.head_dim;
-          a.scratch = scratch;
-          infer::attend_head(a);
+          a.out = att.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
+          a.scratch = scratch_buf.data();
+          infer::attend(a);
         }
       });
       MS_TRY(linear(L.wo, att.data(), q_dim, n, xn.data(), E));
@@ -170,7 +177,10 @@ struct Context::Impl {
 
       norm(x.data(), L.ffn_norm, xn.data(), n);
       MS_TRY(linear_same_input({{&L.ffn_gate, ffa.data(), c.n_ff}, {&L.ffn_up, ffb.data(), c.n_ff}}, xn.data(), E, n));
-      silu_mul_f32(ffa.data(), ffb.data(), ffa.data(), size_t(n) * c.n_ff);
+      // On every thread: at 512 tokens this is 3M exponentials a layer.
+      pool->parallel_for(size_t(n) * c.n_ff, 4096, [&](size_t b, size_t e) {
+        silu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
+      });
       MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), E));
       for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
     }

@@ -20,6 +20,8 @@ inline constexpr size_t kKernelIsaCount = 3;
 using DotFn = float (*)(size_t k, const void* w, const void* x);
 using DotF32Fn = float (*)(const float* a, const float* b, size_t n);
 using AxpyFn = void (*)(float a, const float* x, float* y, size_t n);
+using SoftmaxFn = void (*)(float* x, size_t n);
+using SiluMulFn = void (*)(const float* gate, const float* up, float* out, size_t n);
 
 // Prefill matrix multiply on repacked int8 tiles (gemm_packed.hpp), `pack` being the weight
 // type's packer for this ISA and f its packed format. Arguments otherwise as for
@@ -32,6 +34,8 @@ struct KernelTable {
   KernelIsa isa;
   DotF32Fn dot_f32;
   AxpyFn axpy_f32;
+  SoftmaxFn softmax_f32;
+  SiluMulFn silu_mul_f32;
   GemmFn gemm;  // nullptr: matmul always uses row dots
 };
 
@@ -53,5 +57,7 @@ float dot_f16_f32_scalar(size_t k, const void* w, const void* x);
 float dot_bf16_f32_scalar(size_t k, const void* w, const void* x);
 float dot_f32_scalar(const float* a, const float* b, size_t n);
 void axpy_f32_scalar(float a, const float* x, float* y, size_t n);
+void softmax_f32_scalar(float* x, size_t n);
+void silu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t n);
 
 }  // namespace modelswarm::kernels

@@ -7,6 +7,8 @@ const KernelTable& avx2_table() {
       .isa = KernelIsa::avx2,
       .dot_f32 = dot_f32_avx2,
       .axpy_f32 = axpy_f32_avx2,
+      .softmax_f32 = softmax_f32_avx2,
+      .silu_mul_f32 = silu_mul_f32_avx2,
       .gemm = gemm_avx2,
   };
   return t;

@@ -6,6 +6,8 @@ const KernelTable kScalarTable = {
     .isa = KernelIsa::scalar,
     .dot_f32 = dot_f32_scalar,
     .axpy_f32 = axpy_f32_scalar,
+    .softmax_f32 = softmax_f32_scalar,
+    .silu_mul_f32 = silu_mul_f32_scalar,
     .gemm = nullptr,
 };
 

@@ -18,7 +18,15 @@ void rmsnorm_f32(const float* x, const float* w, float* y, size_t n, float eps) 
   for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
 }
 
-void softmax_f32(float* x, size_t n) {
+void softmax_f32(float* x, size_t n) { active_table().softmax_f32(x, n); }
+
+void silu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
+  active_table().silu_mul_f32(gate, up, out, n);
+}
+
+namespace kernels {
+
+void softmax_f32_scalar(float* x, size_t n) {
   if (n == 0) return;
   const float mx = *std::max_element(x, x + n);
   double sum = 0;
@@ -30,11 +38,13 @@ void softmax_f32(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void silu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
+void silu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.f + std::exp(-g)) * up[i];
   }
 }
+
+}  // namespace kernels
 
 }  // namespace modelswarm
