@@ -351,7 +351,20 @@ TEST_CASE("vector helpers") {
     silu_mul_f32(a.data(), b.data(), out.data(), n);
     for (size_t i = 0; i < n; ++i)
       CHECK(out[i] == doctest::Approx(a[i] / (1 + std::exp(-double(a[i]))) * b[i]).epsilon(1e-5));
+    gelu_mul_f32(a.data(), b.data(), out.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      const double x = a[i], g = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+      CHECK(out[i] == doctest::Approx(g * b[i]).epsilon(1e-5));
+    }
   }
+  // GELU's tanh form at fixed points (not the erf form: 0.8412 at 1, where erf gives 0.8413).
+  const float x[4] = {-3.f, -1.f, 1.f, 2.f}, one[4] = {1, 1, 1, 1};
+  float g[4];
+  gelu_mul_f32(x, one, g, 4);
+  CHECK(g[0] == doctest::Approx(-0.0036374).epsilon(1e-3));
+  CHECK(g[1] == doctest::Approx(-0.1588080).epsilon(1e-5));
+  CHECK(g[2] == doctest::Approx(0.8411920).epsilon(1e-5));
+  CHECK(g[3] == doctest::Approx(1.9545977).epsilon(1e-5));
 }
 
 TEST_CASE("thread pool: every index exactly once, for many sizes and grains") {

@@ -37,4 +37,12 @@ void silu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
   }
 }
 
+void gelu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f, kCubic = 0.044715f;
+  for (size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = 0.5f * g * (1.f + std::tanh(kSqrt2OverPi * g * (1.f + kCubic * g * g))) * up[i];
+  }
+}
+
 }  // namespace modelswarm
