@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "modelswarm/infer.hpp"
@@ -29,6 +30,7 @@ struct TestModelSpec {
   float rope_freq_scale = 1.0f;
   bool rope_factors = false;
   uint32_t seed = 1;
+  uint32_t n_swa = 8;  // gemma3: sliding window of the local layers
 };
 
 // The floats each weight holds after quantization (what the reference multiplies with).
@@ -40,6 +42,7 @@ struct RefTensor {
 
 struct RefLayer {
   RefTensor attn_norm, wq, wk, wv, wo, ffn_norm, gate, up, down, bq, bk, bv, q_norm, k_norm;
+  RefTensor post_attn_norm, post_ffn_norm;
 };
 
 struct TestModel {
@@ -106,6 +109,12 @@ inline TestModel make_test_model(const TestModelSpec& s) {
   c.rope_freq_base = 10000.0f;
   c.rope_freq_scale = s.rope_freq_scale;
   c.rope_mode = architecture_info(s.arch).rope;
+  const bool gemma = s.arch == Architecture::gemma3;
+  if (gemma) {  // global layers at gemma3's base; local ones at 10000
+    c.rope_freq_base = 1e6f;
+    c.n_swa = s.n_swa;
+    c.swa_pattern = architecture_info(s.arch).swa_pattern;
+  }
 
   ModelWeights w;
   const uint64_t E = c.n_embd, Q = uint64_t(c.n_head) * c.head_dim, KV = uint64_t(c.n_head_kv) * c.head_dim;
@@ -128,9 +137,13 @@ inline TestModel make_test_model(const TestModelSpec& s) {
       make("bk", GgmlType::F32, 1, KV, 0.5f, 0, l.bk, r.bk);
       make("bv", GgmlType::F32, 1, KV, 0.5f, 0, l.bv, r.bv);
     }
-    if (s.arch == Architecture::qwen3) {
+    if (s.arch == Architecture::qwen3 || gemma) {
       make("q_norm", GgmlType::F32, 1, c.head_dim, 0.2f, 1.0f, l.q_norm, r.q_norm);
       make("k_norm", GgmlType::F32, 1, c.head_dim, 0.2f, 1.0f, l.k_norm, r.k_norm);
+    }
+    if (gemma) {
+      make("post_attn_norm", GgmlType::F32, 1, E, 0.2f, 1.0f, l.post_attn_norm, r.post_attn_norm);
+      make("post_ffn_norm", GgmlType::F32, 1, E, 0.2f, 1.0f, l.post_ffn_norm, r.post_ffn_norm);
     }
     w.layers.push_back(l);
     tm.layers.push_back(std::move(r));
@@ -173,13 +186,15 @@ inline TestModel reference_from(std::shared_ptr<const Model> m) {
   tm.out_norm = ref_of(w.output_norm);
   tm.output = ref_of(w.output);
   for (const LayerWeights& l : w.layers) {
-    RefLayer r{ref_of(l.attn_norm), ref_of(l.wq), ref_of(l.wk), ref_of(l.wv), ref_of(l.wo), ref_of(l.ffn_norm),
-               ref_of(l.ffn_gate), ref_of(l.ffn_up), ref_of(l.ffn_down), {}, {}, {}};
-    if (l.bq.present()) {
-      r.bq = ref_of(l.bq);
-      r.bk = ref_of(l.bk);
-      r.bv = ref_of(l.bv);
-    }
+    RefLayer r;
+    r.attn_norm = ref_of(l.attn_norm), r.wq = ref_of(l.wq), r.wk = ref_of(l.wk), r.wv = ref_of(l.wv);
+    r.wo = ref_of(l.wo), r.ffn_norm = ref_of(l.ffn_norm), r.gate = ref_of(l.ffn_gate), r.up = ref_of(l.ffn_up);
+    r.down = ref_of(l.ffn_down);
+    using Pair = std::pair<const WeightTensor*, RefTensor*>;
+    for (auto [from, to] : std::initializer_list<Pair>{{&l.bq, &r.bq}, {&l.bk, &r.bk}, {&l.bv, &r.bv}, {&l.q_norm, &r.q_norm},
+                            {&l.k_norm, &r.k_norm}, {&l.post_attn_norm, &r.post_attn_norm},
+                            {&l.post_ffn_norm, &r.post_ffn_norm}})
+      if (from->present()) *to = ref_of(*from);
     tm.layers.push_back(std::move(r));
   }
   if (w.rope_freqs.present()) tm.rope_factors = ref_of(w.rope_freqs).w;
@@ -222,11 +237,12 @@ inline std::vector<float> ref_norm(const std::vector<float>& x, const RefTensor&
 
 inline float f16_round(float x) { return fp16_to_fp32(fp32_to_fp16(x)); }
 
-inline void ref_rope(std::vector<float>& x, uint32_t n_heads, const TestModel& tm, uint32_t pos) {
+inline void ref_rope(std::vector<float>& x, uint32_t n_heads, const TestModel& tm, uint32_t pos, double base,
+                     double scale) {
   const ModelConfig& c = tm.config;
   for (uint32_t h = 0; h < n_heads; ++h) {
     for (uint32_t i = 0; i < c.n_rot / 2; ++i) {
-      double theta = pos * std::pow(double(c.rope_freq_base), -2.0 * i / c.n_rot) * c.rope_freq_scale;
+      double theta = pos * std::pow(base, -2.0 * i / c.n_rot) * scale;
       if (!tm.rope_factors.empty()) theta /= tm.rope_factors[i];
       uint32_t a = c.rope_mode == RopeMode::normal ? 2 * i : i;
       uint32_t b = c.rope_mode == RopeMode::normal ? 2 * i + 1 : i + c.n_rot / 2;
@@ -246,8 +262,14 @@ inline std::vector<float> reference_logits(const TestModel& tm, const std::vecto
   std::vector<float> out;
   for (uint32_t pos = 0; pos < tokens.size(); ++pos) {
     std::vector<float> x(tm.embd.w.begin() + size_t(tokens[pos]) * E, tm.embd.w.begin() + size_t(tokens[pos] + 1) * E);
+    const bool gemma = c.arch == Architecture::gemma3;
+    if (gemma)
+      for (float& e : x) e *= std::sqrt(float(E));
     for (uint32_t il = 0; il < c.n_layer; ++il) {
       const RefLayer& L = tm.layers[il];
+      // gemma3: all but every 6th layer see the last n_swa positions, with their RoPE base unscaled.
+      const bool local = layer_is_local(c, il);
+      const uint32_t first = local && pos + 1 > c.n_swa ? pos + 1 - c.n_swa : 0;
       auto xn = ref_norm(x, L.attn_norm, c.rms_eps);
       auto q = ref_linear(L.wq, xn), k = ref_linear(L.wk, xn), v = ref_linear(L.wv, xn);
       if (c.arch == Architecture::qwen2) {
@@ -255,7 +277,7 @@ inline std::vector<float> reference_logits(const TestModel& tm, const std::vecto
         for (size_t i = 0; i < k.size(); ++i) k[i] += L.bk.w[i];
         for (size_t i = 0; i < v.size(); ++i) v[i] += L.bv.w[i];
       }
-      if (c.arch == Architecture::qwen3) {  // QK-norm: each head normalised on its own
+      if (c.arch == Architecture::qwen3 || gemma) {  // QK-norm: each head normalised on its own
         auto per_head = [&](std::vector<float>& x, const RefTensor& w) {
           for (size_t h0 = 0; h0 < x.size(); h0 += hd) {
             std::vector<float> head(x.begin() + h0, x.begin() + h0 + hd);
@@ -266,8 +288,9 @@ inline std::vector<float> reference_logits(const TestModel& tm, const std::vecto
         per_head(q, L.q_norm);
         per_head(k, L.k_norm);
       }
-      ref_rope(q, c.n_head, tm, pos);
-      ref_rope(k, c.n_head_kv, tm, pos);
+      const double base = local ? c.rope_freq_base_swa : c.rope_freq_base, scale = local ? 1.0 : c.rope_freq_scale;
+      ref_rope(q, c.n_head, tm, pos, base, scale);
+      ref_rope(k, c.n_head_kv, tm, pos, base, scale);
       for (float& e : k) e = f16_round(e);
       for (float& e : v) e = f16_round(e);
       kc[il].push_back(k);
@@ -275,29 +298,37 @@ inline std::vector<float> reference_logits(const TestModel& tm, const std::vecto
       std::vector<float> att(size_t(c.n_head) * hd);
       for (uint32_t h = 0; h < c.n_head; ++h) {
         uint32_t kvh = h / (c.n_head / c.n_head_kv);
-        std::vector<double> s(pos + 1);
+        std::vector<double> s(pos + 1 - first);
         double mx = -1e300;
-        for (uint32_t j = 0; j <= pos; ++j) {
+        for (uint32_t j = first; j <= pos; ++j) {
           double acc = 0;
           for (uint32_t d = 0; d < hd; ++d) acc += double(f16_round(q[h * hd + d])) * kc[il][j][kvh * hd + d];
-          s[j] = acc / std::sqrt(double(hd));
-          mx = std::max(mx, s[j]);
+          s[j - first] = acc / std::sqrt(double(hd));
+          mx = std::max(mx, s[j - first]);
         }
         double sum = 0;
         for (double& e : s) sum += e = std::exp(e - mx);
         for (uint32_t d = 0; d < hd; ++d) {
           double acc = 0;
-          for (uint32_t j = 0; j <= pos; ++j) acc += double(f16_round(float(s[j] / sum))) * vc[il][j][kvh * hd + d];
+          for (uint32_t j = first; j <= pos; ++j)
+            acc += double(f16_round(float(s[j - first] / sum))) * vc[il][j][kvh * hd + d];
           att[h * hd + d] = float(acc);
         }
       }
       (void)KV;
       auto o = ref_linear(L.wo, att);
+      if (gemma) o = ref_norm(o, L.post_attn_norm, c.rms_eps);
       for (uint32_t i = 0; i < E; ++i) x[i] += o[i];
       xn = ref_norm(x, L.ffn_norm, c.rms_eps);
       auto g = ref_linear(L.gate, xn), u = ref_linear(L.up, xn);
-      for (size_t i = 0; i < g.size(); ++i) g[i] = float(g[i] / (1.0 + std::exp(-double(g[i]))) * u[i]);
+      for (size_t i = 0; i < g.size(); ++i) {
+        const double a = g[i];
+        const double act = gemma ? 0.5 * a * (1 + std::tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)))
+                                 : a / (1.0 + std::exp(-a));
+        g[i] = float(act * u[i]);
+      }
       auto dn = ref_linear(L.down, g);
+      if (gemma) dn = ref_norm(dn, L.post_ffn_norm, c.rms_eps);
       for (uint32_t i = 0; i < E; ++i) x[i] += dn[i];
     }
     auto xn = ref_norm(x, tm.out_norm, c.rms_eps);

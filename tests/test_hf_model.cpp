@@ -57,6 +57,16 @@ uint64_t gguf_tensor_bytes(const fs::path& p) {
   return b;
 }
 
+// `quantize DIR --type F32` into `out`; the file's header.
+GgufFile quantize_f32(const fs::path& hf, const fs::path& out) {
+  auto r = mstest::run_cli({"quantize", hf.string(), "-o", out.string(), "--type", "F32", "-q"},
+                           std::chrono::seconds(120));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto md = read_gguf(out);
+  REQUIRE(md.ok());
+  return std::move(md).value();
+}
+
 const std::vector<int32_t> kPrompt = {1, 300, 301, 17, 350, 42, 299, 7};
 
 }  // namespace
@@ -101,16 +111,45 @@ TEST_CASE("qwen3, QK-norm, 4 heads of 64 in 128: safetensors, the generated GGUF
   CHECK(h->weights().layers[1].k_norm.cols == 64);
   CHECK(logits(g, kPrompt) == logits(h, kPrompt));
   const fs::path q = d / "q.gguf";
-  auto r = mstest::run_cli({"quantize", (d / "hf").string(), "-o", q.string(), "--type", "F32", "-q"},
-                           std::chrono::seconds(120));
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  auto md = read_gguf(q);
-  REQUIRE(md.ok());
-  CHECK(md->metadata.u32_or("qwen3.attention.key_length", 0) == 64);
-  CHECK(md->metadata.string_or("tokenizer.ggml.pre", "") == "qwen2");
+  auto md = quantize_f32(d / "hf", q);
+  CHECK(md.metadata.u32_or("qwen3.attention.key_length", 0) == 64);
+  CHECK(md.metadata.string_or("tokenizer.ggml.pre", "") == "qwen2");
   auto qm = must(load_model(q));
   CHECK(logits(qm, kPrompt) == logits(g, kPrompt));
   CHECK(greedy(qm, kPrompt, 16) == greedy(h, kPrompt, 16));
+}
+
+TEST_CASE("gemma3: norms stored as w of (1 + w), post-norms, sliding window 4; safetensors, GGUF and quantize agree") {
+  mstest::TempDir d;
+  generate({"--gguf", (d / "m.gguf").string(), "--hf-dir", (d / "hf").string(), "--seed", "15",
+            "--arch", "gemma3", "--dim", "128", "--heads", "4", "--head-dim", "64", "--kv-heads", "1",
+            "--ffn", "256", "--layers", "7", "--vocab", "400", "--sliding-window", "4", "--tied",
+            "--rope-base", "1000000"});
+  auto g = must(load_model(d / "m.gguf"));
+  auto h = must(load_hf_model(d / "hf", as(GgmlType::F32)));
+  CHECK(h->config().arch == Architecture::gemma3);
+  CHECK(h->config().n_swa == 4);
+  CHECK(h->weights().layers[6].post_ffn_norm.cols == 128);
+  std::vector<int32_t> prompt = kPrompt;
+  for (int32_t t = 0; t < 12; ++t) prompt.push_back(20 + 7 * t);  // 20 tokens: 5x the window
+  CHECK(logits(g, prompt) == logits(h, prompt));
+  const fs::path q = d / "q.gguf";
+  auto md = quantize_f32(d / "hf", q);
+  CHECK(md.metadata.u32_or("gemma3.attention.sliding_window", 0) == 4);
+  CHECK(md.metadata.u32_or("gemma3.attention.key_length", 0) == 64);
+  auto qm = must(load_model(q));
+  CHECK(logits(qm, prompt) == logits(g, prompt));
+  CHECK(greedy(qm, kPrompt, 16) == greedy(h, kPrompt, 16));
+
+  // What the GGUF cannot say is refused, naming config.json.
+  auto cfg = nlohmann::json::parse(mstest::read_file((d / "hf" / "config.json").string()));
+  cfg["query_pre_attn_scalar"] = 100;
+  mstest::write_file((d / "hf" / "config.json").string(), cfg.dump());
+  auto r = mstest::run_cli({"quantize", (d / "hf").string(), "-o", (d / "bad.gguf").string(), "--type", "F32", "-q"},
+                           std::chrono::seconds(60));
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("config.json") != std::string::npos);
+  CHECK(r.err.find("query_pre_attn_scalar") != std::string::npos);
 }
 
 TEST_CASE("converted at load time to Q4_0 / Q4_K: the same model as the GGUF quantize writes") {

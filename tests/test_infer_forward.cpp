@@ -135,6 +135,58 @@ TEST_CASE("qwen3: QK-norm, NEOX RoPE, heads wider than n_embd / n_head, GQA 8:2"
   check_model(s, 2e-2f);
 }
 
+namespace {
+
+// 7 layers: layer 5 is the global one, the others attend through a window of n_swa.
+TestModelSpec gemma3_spec(uint32_t n_swa, GgmlType layer_type, uint32_t seed) {
+  TestModelSpec s;
+  s.arch = Architecture::gemma3;
+  s.n_layer = 7;
+  s.n_swa = n_swa;
+  s.layer_type = layer_type;
+  s.seed = seed;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("gemma3: sliding window on 6 of 7 layers, local RoPE base, post-norms, GELU, scaled tied embeddings") {
+  // A window of 4, shorter than the 12-token prompt: the window decides.
+  TestModelSpec s = gemma3_spec(4, GgmlType::Q8_0, 10);
+  s.head_dim = 64;   // 8 heads of 64 in 256, as gemma3's 256-wide heads
+  s.tied = true;
+  s.rope_freq_scale = 0.125f;  // linear scaling of the global layer only
+  check_model(s, 2e-2f);
+  s.layer_type = GgmlType::Q4_K;
+  s.head_dim = 0;
+  s.tied = false;
+  s.seed = 11;
+  check_model(s, 2e-2f);
+}
+
+TEST_CASE("gemma3: the window is what the engine attends through (a wider one gives other logits)") {
+  TestModelSpec s = gemma3_spec(3, GgmlType::F16, 12);
+  auto tm = mstest::make_test_model(s);
+  auto tokens = some_tokens(10, s.n_vocab, 7);
+  auto ctx = Context::create(tm.model, ContextOptions{64, 2});
+  REQUIRE(ctx.ok());
+  auto got = (*ctx)->eval(tokens, true);
+  REQUIRE(got.ok());
+  auto narrow = mstest::reference_logits(tm, tokens);
+  tm.config.n_swa = 64;
+  auto wide = mstest::reference_logits(tm, tokens);
+  const size_t V = s.n_vocab, last = (tokens.size() - 1) * V;
+  float to_narrow = 0, to_wide = 0;
+  for (size_t i = 0; i < V; ++i) {
+    to_narrow = std::max(to_narrow, std::abs((*got)[last + i] - narrow[last + i]));
+    to_wide = std::max(to_wide, std::abs((*got)[last + i] - wide[last + i]));
+  }
+  // Within the window both agree (positions < n_swa see everything).
+  for (size_t i = 0; i < V; ++i) CHECK(narrow[i] == wide[i]);
+  CHECK(to_narrow < 0.05f);
+  CHECK(to_wide > 10 * to_narrow);
+}
+
 TEST_CASE("qwen2, BF16 and Q6_K layers, F32 weights") {
   TestModelSpec s;
   s.arch = Architecture::qwen2;

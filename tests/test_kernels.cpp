@@ -356,14 +356,27 @@ TEST_CASE("vector helpers") {
       silu_mul_f32(a.data(), b.data(), out.data(), n);
       for (size_t i = 0; i < n; ++i)
         CHECK(out[i] == doctest::Approx(a[i] / (1 + std::exp(-double(a[i]))) * b[i]).epsilon(1e-5));
+      gelu_mul_f32(a.data(), b.data(), out.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        const double x = a[i], g = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+        CHECK(out[i] == doctest::Approx(g * b[i]).epsilon(1e-5));
+      }
     }
     REQUIRE(set_kernel_isa("auto").ok());
   }
+  // GELU's tanh form at fixed points (not the erf form: 0.8412 at 1, where erf gives 0.8413).
+  const float x[4] = {-3.f, -1.f, 1.f, 2.f}, one[4] = {1, 1, 1, 1};
+  float g[4];
+  gelu_mul_f32(x, one, g, 4);
+  CHECK(g[0] == doctest::Approx(-0.0036374).epsilon(1e-3));
+  CHECK(g[1] == doctest::Approx(-0.1588080).epsilon(1e-5));
+  CHECK(g[2] == doctest::Approx(0.8411920).epsilon(1e-5));
+  CHECK(g[3] == doctest::Approx(1.9545977).epsilon(1e-5));
 }
 
-// Softmax of scores that differ by up to 1e30 (a masked position, a huge logit) and SiLU of
-// inputs far past where e^x leaves the float range: every ISA, against double precision.
-TEST_CASE("softmax and SiLU at the ends of the float range") {
+// Softmax of scores that differ by up to 1e30 (a masked position, a huge logit), and SiLU and
+// GELU of inputs far past where e^x leaves the float range: every ISA, against double precision.
+TEST_CASE("softmax, SiLU and GELU at the ends of the float range") {
   const std::vector<float> x = {0.0f, -1.0f, -20.0f, -80.0f, -87.5f, -100.0f, -1e30f,
                                 -std::numeric_limits<float>::infinity(), 3.5f, 88.0f, -88.0f};
   for (KernelIsa isa : isas()) {
@@ -390,6 +403,13 @@ TEST_CASE("softmax and SiLU at the ends of the float range") {
       const double want = g / (1 + std::exp(-g));
       CHECK(std::isfinite(out[i]));
       CHECK(out[i] == doctest::Approx(want).epsilon(1e-6));
+    }
+    gelu_mul_f32(g_in.data(), ones.data(), out.data(), g_in.size());
+    for (size_t i = 0; i < g_in.size(); ++i) {
+      CAPTURE(g_in[i]);
+      const double g = g_in[i], u = std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g);
+      CHECK(std::isfinite(out[i]));
+      CHECK(out[i] == doctest::Approx(0.5 * g * (1 + std::tanh(u))).epsilon(1e-6));
     }
   }
   REQUIRE(set_kernel_isa("auto").ok());

@@ -1,7 +1,7 @@
 // llama.cpp as the reference, through the npm package node-llama-cpp (prebuilt CPU libraries;
 // scripts/llamacpp_ref.mjs drives it): every GGUF type `quantize` writes loads in llama.cpp,
 // and both engines choose the same greedy tokens, and nearly the same top logits, for the same
-// prompt on a tiny model; Qwen2- and Qwen3-style checkpoints too. CTest label `llamacpp`. Runs
+// prompt on a tiny model; Qwen2-, Qwen3- and Gemma3-style checkpoints too. CTest label `llamacpp`. Runs
 // only where the package can be installed (the npm registry reachable); elsewhere it says why it is skipped and passes.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -67,19 +67,21 @@ json json_of(const mstest::ProcessResult& r, const std::string& what) {
 }
 
 // A tiny checkpoint: dims that every quantization's block size divides (256 for K-quants).
-void make_checkpoint(const fs::path& dir, const std::vector<std::string>& extra) {
+void make_checkpoint(const fs::path& dir, const std::vector<std::string>& extra, const std::string& layers = "2") {
   std::vector<std::string> argv = {std::string(MODELSWARM_TEST_TOOLS_DIR) + "/make_test_model", "--hf-dir", dir.string(),
-                                   "--dim", "256", "--ffn", "512", "--heads", "4", "--kv-heads", "2", "--layers", "2",
+                                   "--dim", "256", "--ffn", "512", "--heads", "4", "--layers", layers,
                                    "--vocab", "512", "--threads", "2"};
+  if (std::find(extra.begin(), extra.end(), "--kv-heads") == extra.end()) argv.insert(argv.end(), {"--kv-heads", "2"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto r = mstest::run(argv, 120s);
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
 }
 
 // The prompt, greedy continuation and top logits both engines must agree on.
-void compare(const std::string& ref, const fs::path& gguf, const std::string& what) {
+const char* const kIds = "1,45,300,17,250,99,7,400,12,31";
+
+void compare(const std::string& ref, const fs::path& gguf, const std::string& what, const std::string& ids = kIds) {
   CAPTURE(what);
-  const std::string ids = "1,45,300,17,250,99,7,400,12,31";
   const int n = 8, top = 4;
   auto ours = json_of(mstest::run_cli({"run", gguf.string(), "--tokens", ids, "--temp", "0", "-n", std::to_string(n),
                                        "--ignore-eos", "--threads", "2", "--json", "--quiet"}, 120s), "run");
@@ -154,4 +156,20 @@ TEST_CASE("a Qwen3-style checkpoint (QK-norm, heads wider than hidden_size / hea
   auto loaded = json_of(reference(ref, {"load", (d / "q.gguf").string()}), "llama.cpp load qwen3");
   CHECK(loaded["ok"] == true);
   compare(ref, d / "q.gguf", "qwen3 Q8_0");
+}
+
+TEST_CASE("a Gemma3-style checkpoint (sliding window 8 on a 20-token prompt, one global layer of 7) loads and agrees") {
+  const std::string ref = reference_dir();
+  if (ref.empty()) return;
+  mstest::TempDir d;
+  // 4 heads of 128 in 256 with one KV head, as gemma3-1b's; layer 5 global, the others local.
+  make_checkpoint(d / "hf", {"--arch", "gemma3", "--tied", "--head-dim", "128", "--kv-heads", "1", "--sliding-window", "8",
+                             "--rope-base", "1000000", "--seed", "24"},
+                  "7");
+  auto q = mstest::run_cli({"quantize", (d / "hf").string(), "-o", (d / "q.gguf").string(), "--type", "Q8_0", "--quiet"},
+                           120s);
+  REQUIRE_MESSAGE(q.exit_code == 0, q.err);
+  auto loaded = json_of(reference(ref, {"load", (d / "q.gguf").string()}), "llama.cpp load gemma3");
+  CHECK(loaded["ok"] == true);
+  compare(ref, d / "q.gguf", "gemma3 Q8_0", "1,45,300,17,250,99,7,400,12,31,5,88,123,456,3,77,260,31,9,200");
 }

@@ -16,7 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = convert::parse_hf_config(*j, "config.json");
   if (!r.ok()) return 0;
   const convert::HfConfig& c = *r;
-  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3") __builtin_trap();
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && c.arch != "gemma3") __builtin_trap();
+  // gemma3 always has a window; the others never.
+  if ((c.arch == "gemma3") != (c.n_swa != 0)) __builtin_trap();
+  if (!(c.attn_scale >= 0) || !std::isfinite(c.attn_scale)) __builtin_trap();
   if (c.n_embd == 0 || c.n_layer == 0 || c.n_ff == 0 || c.n_head == 0 || c.n_head_kv == 0) __builtin_trap();
   if (c.n_head % c.n_head_kv != 0) __builtin_trap();
   // Heads may be wider or narrower than n_embd / n_head (config "head_dim"), never odd or huge.

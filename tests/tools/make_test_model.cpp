@@ -1,4 +1,4 @@
-// make_test_model: writes a small (or TinyLlama-sized) llama / qwen2 / qwen3 model, deterministic from
+// make_test_model: writes a small (or TinyLlama-sized) llama / qwen2 / qwen3 / gemma3 model, deterministic from
 // --seed, as GGUF (with a llama.cpp-style tokenizer in the metadata) and/or as an HF-style
 // directory (safetensors, optionally sharded, + config.json + tokenizer.json). The GGUF and
 // safetensors copies hold the same weights (up to the GGUF type's quantization).
@@ -66,6 +66,8 @@ void produce_rows(const Options& o, const TensorSpec& t, bool gguf, uint64_t row
       uint64_t row = row0 + r;
       if (gguf && t.permute_head_dim) row = hf_row_for_gguf_row(row, t.permute_head_dim);
       generate_row(o.seed, t.hf_name, row, t.dist, buf.data(), buf.size());
+      if (!gguf && t.hf_add != 0)
+        for (float& x : buf) x += t.hf_add;
       encode(buf.data(), out + r * row_bytes, buf.size());
     }
   });
@@ -92,6 +94,7 @@ Metadata gguf_metadata(const Options& o, const Vocab& v, GgmlType wtype) {
     m.set(a + ".attention.value_length", MetaValue::u32(o.head_dim()));
   }
   m.set(a + ".rope.freq_base", MetaValue::f32(static_cast<float>(o.rope_base)));
+  if (o.arch == "gemma3") m.set(a + ".attention.sliding_window", MetaValue::u32(o.sliding_window));
   m.set(a + ".attention.layer_norm_rms_epsilon", MetaValue::f32(static_cast<float>(o.rms_eps)));
   m.set("tokenizer.ggml.model", MetaValue::string(v.model));
   if (v.model == "gpt2")
@@ -202,7 +205,9 @@ Status write_hf(const Options& o, const Vocab& v, const std::vector<TensorSpec>&
 // Returns an error message, or "" when the options describe a model we can write.
 std::string check(Options& o, GgmlType& wtype, GgmlType& otype) {
   if (o.gguf_path.empty() && o.hf_dir.empty()) return "give --gguf PATH and/or --hf-dir DIR";
-  if (o.arch != "llama" && o.arch != "qwen2" && o.arch != "qwen3") return "--arch must be llama, qwen2 or qwen3";
+  if (o.arch != "llama" && o.arch != "qwen2" && o.arch != "qwen3" && o.arch != "gemma3")
+    return "--arch must be llama, qwen2, qwen3 or gemma3";
+  if (o.arch == "gemma3" && o.sliding_window == 0) return "--sliding-window must be > 0";
   if (o.tokenizer != "llama" && o.tokenizer != "gpt2") return "--tokenizer must be llama or gpt2";
   if (o.kv_heads == 0) o.kv_heads = o.heads;
   if (o.ffn == 0) o.ffn = 3 * o.dim;
@@ -236,11 +241,14 @@ std::string check(Options& o, GgmlType& wtype, GgmlType& otype) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"Writes a deterministic llama/qwen2/qwen3 test model as GGUF and/or HF safetensors"};
+  CLI::App app{"Writes a deterministic llama/qwen2/qwen3/gemma3 test model as GGUF and/or HF safetensors"};
   app.add_option("--gguf", o.gguf_path, "Write a GGUF file here");
   app.add_option("--hf-dir", o.hf_dir, "Write safetensors + config.json + tokenizer.json here");
   app.add_option("--seed", o.seed, "Random seed (same seed, same bytes)");
-  app.add_option("--arch", o.arch, "llama | qwen2 (q/k/v biases, NEOX RoPE) | qwen3 (QK-norm, NEOX RoPE)");
+  app.add_option("--arch", o.arch,
+                 "llama | qwen2 (q/k/v biases, NEOX RoPE) | qwen3 (QK-norm, NEOX RoPE) | gemma3 (QK-norm, "
+                 "post-norms, GELU, sliding window on 5 layers of 6)");
+  app.add_option("--sliding-window", o.sliding_window, "gemma3: attention.sliding_window (default 8)");
   app.add_option("--head-dim", o.head_dim_set, "Head size (default dim / heads; qwen3 models often differ)");
   app.add_option("--dim", o.dim, "Embedding length");
   app.add_option("--layers", o.layers, "Transformer blocks");

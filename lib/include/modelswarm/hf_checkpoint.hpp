@@ -40,6 +40,9 @@ struct HfTensor {
   int64_t source = -1;
   // > 0: GGUF row r holds source row hf_source_row(r, permute_head_dim) (llama Q and K).
   uint64_t permute_head_dim = 0;
+  // Added to every value: gemma3's RMSNorm multiplies by (1 + w) and HF stores w; GGUF stores
+  // 1 + w, as llama.cpp's converter writes it, so that the engines multiply by the weight alone.
+  float add = 0;
 
   // GGUF dims, innermost first.
   std::vector<uint64_t> gguf_dims() const {

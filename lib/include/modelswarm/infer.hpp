@@ -23,7 +23,7 @@ namespace modelswarm {
 
 class Metadata;
 
-enum class Architecture { llama, qwen2, qwen3 };
+enum class Architecture { llama, qwen2, qwen3, gemma3 };
 enum class RopeMode {
   normal,  // rotate (x[2i], x[2i+1]); GGUF llama Q/K rows are permuted for this
   neox,    // rotate (x[i], x[i + n_rot/2])
@@ -36,11 +36,16 @@ struct ArchitectureInfo {
   RopeMode rope;
   bool qkv_bias;  // attn_q/k/v.bias (qwen2)
   bool qk_norm;   // attn_q_norm/attn_k_norm: RMSNorm over each head of q and k before RoPE (qwen3)
+  // gemma3: embeddings times sqrt(n_embd); post_attention_norm and post_ffw_norm on each block's
+  // output before the residual add; GELU (tanh) instead of SiLU in the FFN; sliding-window
+  // attention (attention.sliding_window) on all layers but every swa_pattern-th.
+  bool gemma;
+  uint32_t swa_pattern;  // 0: every layer global
 };
 // nullptr when the engine does not run `name`.
 const ArchitectureInfo* find_architecture(std::string_view name);
 const ArchitectureInfo& architecture_info(Architecture arch);
-// "llama, qwen2, qwen3", for messages.
+// "llama, qwen2, qwen3, gemma3", for messages.
 std::string supported_architectures();
 
 struct ModelConfig {
@@ -59,7 +64,18 @@ struct ModelConfig {
   float rope_freq_base = 10000.0f;
   float rope_freq_scale = 1.0f;   // 1 / rope.scaling.factor for linear scaling
   RopeMode rope_mode = RopeMode::normal;
+  float attn_scale = 0;           // scores times this; 0: 1/sqrt(head_dim)
+  // Sliding-window attention (gemma3): a local layer's token at p sees positions
+  // p - n_swa + 1 .. p, with RoPE of its own base and no scaling.
+  uint32_t n_swa = 0;             // attention.sliding_window; 0: every layer global
+  uint32_t swa_pattern = 0;       // layer il is global when il % swa_pattern == swa_pattern - 1
+  float rope_freq_base_swa = 10000.0f;
 };
+
+// Whether layer `il` attends through the sliding window.
+inline bool layer_is_local(const ModelConfig& c, uint32_t il) {
+  return c.n_swa != 0 && c.swa_pattern != 0 && il % c.swa_pattern != c.swa_pattern - 1;
+}
 
 // A weight as stored: `rows` rows of `cols` elements of `type`, each row `row_bytes` long,
 // rows contiguous. Vectors (norms, biases) have rows == 1. data == nullptr: absent.
@@ -78,7 +94,8 @@ struct WeightTensor {
 struct LayerWeights {
   WeightTensor attn_norm, wq, wk, wv, wo, ffn_norm, ffn_gate, ffn_up, ffn_down;
   WeightTensor bq, bk, bv;          // qwen2 only
-  WeightTensor q_norm, k_norm;      // qwen3 only: head_dim weights shared by every head
+  WeightTensor q_norm, k_norm;      // qwen3, gemma3: head_dim weights shared by every head
+  WeightTensor post_attn_norm, post_ffn_norm;  // gemma3 only
 };
 
 struct ModelWeights {

@@ -82,5 +82,7 @@ void rmsnorm_f32(const float* x, const float* w, float* y, size_t n, float eps);
 void softmax_f32(float* x, size_t n);
 // out[i] = silu(gate[i]) · up[i]   (out may alias gate or up)
 void silu_mul_f32(const float* gate, const float* up, float* out, size_t n);
+// out[i] = gelu(gate[i]) · up[i], GELU's tanh approximation (gemma3)   (out may alias gate or up)
+void gelu_mul_f32(const float* gate, const float* up, float* out, size_t n);
 
 }  // namespace modelswarm

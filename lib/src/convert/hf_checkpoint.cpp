@@ -43,6 +43,8 @@ struct Builder {
   // Adds `hf` as `gguf`; shape must be rows x cols (vectors: {cols}). `required`: error if absent.
   Status add(const std::string& hf, const std::string& gguf, HfTensorRole role, uint64_t rows,
              uint64_t cols, bool required, uint64_t permute = 0) {
+    // gemma3's norms, and only those, are stored as w of x * (1 + w).
+    const bool shift = cfg.arch == "gemma3" && role == HfTensorRole::vector && gguf.ends_with("norm.weight");
     auto it = by_name.find(hf);
     if (it == by_name.end()) {
       if (required) return Error::format(src + ": tensor " + hf + " is missing");
@@ -75,6 +77,7 @@ struct Builder {
     h.cols = cols;
     h.source = static_cast<int64_t>(it->second);
     h.permute_head_dim = permute;
+    h.add = shift ? 1.0f : 0.0f;
     ck.tensors.push_back(std::move(h));
     used[it->second] = true;
     return {};
@@ -111,7 +114,7 @@ namespace {
 Status add_block(Builder& b, const convert::HfConfig& cfg, uint32_t l) {
   const uint64_t d = cfg.n_embd, hd = cfg.head_dim, q = uint64_t{cfg.n_head} * hd,
                  kv = uint64_t{cfg.n_head_kv} * hd, f = cfg.n_ff;
-  const bool llama = cfg.arch == "llama", bias = cfg.arch == "qwen2";
+  const bool llama = cfg.arch == "llama", bias = cfg.arch == "qwen2", gemma = cfg.arch == "gemma3";
   const std::string h = "model.layers." + std::to_string(l) + ".";
   const std::string g = "blk." + std::to_string(l) + ".";
   for (const BlockName& n : kBlockNames) {
@@ -132,9 +135,17 @@ Status add_block(Builder& b, const convert::HfConfig& cfg, uint32_t l) {
       rows = 1;
       permute = 0;
     }
+    // gemma3's post_attention_layernorm is the attention's post-norm; its FFN norm is
+    // pre_feedforward_layernorm.
+    if (gemma && hf == "post_attention_layernorm.weight") {
+      MS_TRY(b.add(h + hf, g + "post_attention_norm.weight", n.role, rows, cols, true));
+      MS_TRY(b.add(h + "pre_feedforward_layernorm.weight", g + "ffn_norm.weight", n.role, rows, cols, true));
+      MS_TRY(b.add(h + "post_feedforward_layernorm.weight", g + "post_ffw_norm.weight", n.role, rows, cols, true));
+      continue;
+    }
     MS_TRY(b.add(h + hf, g + n.gguf, n.role, rows, cols, true, permute));
   }
-  if (cfg.arch == "qwen3") {  // QK-norm: one weight per head dimension, shared by the heads
+  if (cfg.arch == "qwen3" || gemma) {  // QK-norm: one weight per head dimension, shared by the heads
     MS_TRY(b.add(h + "self_attn.q_norm.weight", g + "attn_q_norm.weight", HfTensorRole::vector, 1, hd, true));
     MS_TRY(b.add(h + "self_attn.k_norm.weight", g + "attn_k_norm.weight", HfTensorRole::vector, 1, hd, true));
   }

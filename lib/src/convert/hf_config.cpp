@@ -1,4 +1,4 @@
-// config.json -> the hyper-parameters a llama / qwen2 GGUF records.
+// config.json -> the hyper-parameters a llama / qwen2 / qwen3 / gemma3 GGUF records.
 #include <cmath>
 #include <numbers>
 
@@ -121,6 +121,43 @@ Status read_rope_scaling(const json& j, HfConfig& c, const std::string& src) {
                             "\" is not supported (linear, llama3)");
 }
 
+// What gemma3 (text) adds, checked against what its GGUF can say: llama.cpp fixes the layer
+// pattern (every 6th global), the local RoPE base (10000) and the attention scale (head_dim,
+// n_embd / n_head for the 62-layer 27B), so a config.json that departs from them is refused.
+Status read_gemma3(const json& j, const Reader& r, HfConfig& c, const std::string& src) {
+  MS_ASSIGN_OR_RETURN(c.n_swa, r.u32("sliding_window"));
+  if (c.n_swa == 0) return Error::format(src + ": \"sliding_window\" must be positive");
+  MS_ASSIGN_OR_RETURN(uint32_t pattern, r.u32("sliding_window_pattern", 6));
+  if (pattern != 6) return Error::unsupported(src + ": sliding_window_pattern " + std::to_string(pattern) + " is not supported (6)");
+  if (auto it = j.find("layer_types"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() != c.n_layer)
+      return Error::format(src + ": \"layer_types\" is not a list of num_hidden_layers entries");
+    for (uint32_t il = 0; il < c.n_layer; ++il) {
+      const json& t = (*it)[il];
+      const char* want = il % 6 == 5 ? "full_attention" : "sliding_attention";
+      if (!t.is_string() || t.get<std::string>() != want)
+        return Error::unsupported(src + ": layer_types[" + std::to_string(il) + "] is not \"" + want +
+                                  "\" (every 6th layer global is supported)");
+    }
+  }
+  MS_ASSIGN_OR_RETURN(float local_base, r.f32("rope_local_base_freq", 10000.0f));
+  if (local_base != 10000.0f) return Error::unsupported(src + ": rope_local_base_freq other than 10000 is not supported");
+  MS_ASSIGN_OR_RETURN(float scalar, r.f32("query_pre_attn_scalar", static_cast<float>(c.head_dim)));
+  const float implied = c.n_layer == 62 ? static_cast<float>(c.n_embd / c.n_head) : static_cast<float>(c.head_dim);
+  if (scalar != implied)
+    return Error::unsupported(src + ": query_pre_attn_scalar " + std::to_string(scalar) + " is not supported (" +
+                              std::to_string(implied) + " for this shape)");
+  if (scalar != static_cast<float>(c.head_dim)) c.attn_scale = 1.0f / std::sqrt(scalar);
+  for (const char* k : {"final_logit_softcapping", "attn_logit_softcapping"})
+    if (auto it = j.find(k); it != j.end() && !it->is_null())
+      return Error::unsupported(src + ": \"" + k + "\" is not supported for gemma3");
+  for (const char* k : {"hidden_activation", "hidden_act"})
+    if (auto it = j.find(k); it != j.end() && it->is_string() && it->get<std::string>() != "gelu_pytorch_tanh")
+      return Error::unsupported(src + ": " + k + " \"" + it->get<std::string>() + "\" is not supported (gelu_pytorch_tanh)");
+  if (c.rope_freqs.size()) return Error::unsupported(src + ": llama3 rope_scaling is not supported for gemma3");
+  return {};
+}
+
 }  // namespace
 
 Result<HfConfig> read_hf_config(const fs::path& dir) {
@@ -142,9 +179,11 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
     c.arch = "qwen2";
   else if (model_type == "qwen3" || class_name == "Qwen3ForCausalLM")
     c.arch = "qwen3";
+  else if (model_type == "gemma3_text" || class_name == "Gemma3ForCausalLM")
+    c.arch = "gemma3";
   else
     return Error::unsupported(src + ": architecture \"" + (class_name.empty() ? model_type : class_name) +
-                              "\" is not supported (llama, mistral, qwen2, qwen3)");
+                              "\" is not supported (llama, mistral, qwen2, qwen3, gemma3)");
   if (!class_name.empty() && class_name.find("ForCausalLM") == std::string::npos)
     return Error::unsupported(src + ": \"" + class_name + "\" is not a causal language model");
 
@@ -157,7 +196,9 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
   MS_ASSIGN_OR_RETURN(c.n_ctx, r.u32("max_position_embeddings", 2048));
   MS_ASSIGN_OR_RETURN(c.n_vocab, r.u32("vocab_size", 0));
   MS_ASSIGN_OR_RETURN(c.rms_eps, r.f32("rms_norm_eps", 1e-6f));
-  MS_ASSIGN_OR_RETURN(c.rope_base, r.f32("rope_theta", 10000.0f));
+  const bool gemma = c.arch == "gemma3";
+  // Gemma3TextConfig's defaults, where config.json leaves them out.
+  MS_ASSIGN_OR_RETURN(c.rope_base, r.f32("rope_theta", gemma ? 1e6f : 10000.0f));
   if (c.n_embd == 0 || c.n_layer == 0 || c.n_ff == 0 || c.n_head == 0 || c.n_head_kv == 0 ||
       c.n_head % c.n_head_kv != 0 || c.n_layer > 4096 || c.n_head > 4096 || c.n_embd > (1u << 20) ||
       c.n_ff > (1u << 22))
@@ -166,7 +207,7 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
   // of 128 in 1024); without "head_dim" they divide hidden_size.
   if ((!j.contains("head_dim") || j["head_dim"].is_null()) && c.n_embd % c.n_head != 0)
     return Error::format(src + ": hidden_size is not a multiple of num_attention_heads and head_dim is missing");
-  MS_ASSIGN_OR_RETURN(c.head_dim, r.u32("head_dim", c.n_embd / c.n_head));
+  MS_ASSIGN_OR_RETURN(c.head_dim, r.u32("head_dim", gemma ? 256 : c.n_embd / c.n_head));
   if (c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim > 1024)
     return Error::unsupported(src + ": head_dim " + std::to_string(c.head_dim) + " is not supported (even, at most 1024)");
   for (const char* k : {"attention_bias", "mlp_bias"}) {
@@ -174,10 +215,11 @@ Result<HfConfig> parse_hf_config(const json& j, const std::string& src) {
     if (c.arch != "qwen2" && bias)
       return Error::unsupported(src + ": \"" + k + "\" is not supported for " + c.arch);
   }
-  if (auto it = j.find("hidden_act"); it != j.end() && it->is_string() && it->get<std::string>() != "silu")
+  if (auto it = j.find("hidden_act"); !gemma && it != j.end() && it->is_string() && it->get<std::string>() != "silu")
     return Error::unsupported(src + ": hidden_act \"" + it->get<std::string>() + "\" is not supported (silu)");
-  MS_ASSIGN_OR_RETURN(c.tie_embeddings, optional_bool(j, "tie_word_embeddings", false, src));
+  MS_ASSIGN_OR_RETURN(c.tie_embeddings, optional_bool(j, "tie_word_embeddings", gemma, src));
   MS_TRY(read_rope_scaling(j, c, src));
+  if (gemma) MS_TRY(read_gemma3(j, r, c, src));
   c.bos = r.token_id("bos_token_id");
   c.eos = r.token_id("eos_token_id");
   return c;
@@ -195,11 +237,12 @@ void add_hparams(Metadata& md, const HfConfig& c) {
   md.set(a + "attention.layer_norm_rms_epsilon", MetaValue::f32(c.rms_eps));
   if (c.n_vocab) md.set(a + "vocab_size", MetaValue::u32(c.n_vocab));
   md.set(a + "rope.dimension_count", MetaValue::u32(c.head_dim));
-  if (c.arch == "qwen3" || c.head_dim * c.n_head != c.n_embd) {
+  if (c.arch == "qwen3" || c.arch == "gemma3" || c.head_dim * c.n_head != c.n_embd) {
     md.set(a + "attention.key_length", MetaValue::u32(c.head_dim));
     md.set(a + "attention.value_length", MetaValue::u32(c.head_dim));
   }
-  if (c.rope_linear_factor > 0) {
+  if (c.n_swa) md.set(a + "attention.sliding_window", MetaValue::u32(c.n_swa));
+  if (c.rope_linear_factor > 0) {  // gemma3: for the global layers only
     md.set(a + "rope.scaling.type", MetaValue::string("linear"));
     md.set(a + "rope.scaling.factor", MetaValue::f32(c.rope_linear_factor));
   }

@@ -18,13 +18,15 @@ namespace modelswarm::convert {
 
 // The hyper-parameters of config.json that the GGUF needs.
 struct HfConfig {
-  std::string arch;  // GGUF architecture: "llama" or "qwen2"
+  std::string arch;  // GGUF architecture: "llama", "qwen2", "qwen3" or "gemma3"
   uint32_t n_embd = 0, n_layer = 0, n_ff = 0, n_head = 0, n_head_kv = 0, head_dim = 0;
   uint32_t n_ctx = 0, n_vocab = 0;
   float rms_eps = 1e-6f, rope_base = 10000.0f;
   float rope_linear_factor = 0;   // > 0: linear rope scaling
   std::vector<float> rope_freqs;  // llama3 rope scaling
   bool tie_embeddings = false;
+  uint32_t n_swa = 0;             // gemma3: sliding_window
+  float attn_scale = 0;           // gemma3: 1/sqrt(query_pre_attn_scalar) when not 1/sqrt(head_dim)
   std::optional<int64_t> bos, eos;  // bos_token_id / eos_token_id (the first, for a list)
 };
 

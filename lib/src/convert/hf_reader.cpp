@@ -66,7 +66,7 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
   if (s.offset + t.rows * src_rb > m.size() || s.size != t.rows * src_rb)
     return Error::format(impl_->dir + ": tensor " + s.name + " does not fit its file");
   const uint8_t* base = m.data() + s.offset;
-  if (stype == type && t.permute_head_dim == 0) {  // same encoding: a plain copy
+  if (stype == type && t.permute_head_dim == 0 && t.add == 0) {  // same encoding: a plain copy
     std::memcpy(out, base + row0 * src_rb, n * src_rb);
     return {};
   }
@@ -79,6 +79,8 @@ Status HfTensorReader::convert_rows(const HfTensor& t, GgmlType type, uint64_t r
       if (t.permute_head_dim) r = hf_source_row(r, t.permute_head_dim);
       // Cannot fail: the source type was checked when the checkpoint was opened, the rest above.
       (void)dequantize_row(stype, base + r * src_rb, buf.data(), t.cols);
+      if (t.add != 0)
+        for (float& x : buf) x += t.add;
       (void)quantize_row(type, buf.data(), out + i * *rb, t.cols);
     }
   });

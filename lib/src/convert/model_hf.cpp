@@ -41,6 +41,11 @@ Result<ModelConfig> config_of(const convert::HfConfig& h, uint32_t n_vocab) {
   c.rms_eps = h.rms_eps;
   c.rope_freq_base = h.rope_base;
   if (h.rope_linear_factor > 0) c.rope_freq_scale = 1.0f / h.rope_linear_factor;
+  c.attn_scale = h.attn_scale;
+  if (arch->swa_pattern) {
+    c.n_swa = h.n_swa;
+    c.swa_pattern = arch->swa_pattern;
+  }
   return c;
 }
 
@@ -117,6 +122,8 @@ Result<std::shared_ptr<const Model>> load_hf_model(const std::filesystem::path& 
     MS_ASSIGN_OR_RETURN(l.bv, get(p + "attn_v.bias"));
     MS_ASSIGN_OR_RETURN(l.q_norm, get(p + "attn_q_norm.weight"));
     MS_ASSIGN_OR_RETURN(l.k_norm, get(p + "attn_k_norm.weight"));
+    MS_ASSIGN_OR_RETURN(l.post_attn_norm, get(p + "post_attention_norm.weight"));
+    MS_ASSIGN_OR_RETURN(l.post_ffn_norm, get(p + "post_ffw_norm.weight"));
     w.layers.push_back(std::move(l));
   }
   const uint32_t n_vocab = static_cast<uint32_t>(w.token_embd.rows);

@@ -37,10 +37,15 @@ struct Context::Impl {
   uint32_t kv_dim, q_dim;
   std::vector<uint16_t> k_cache, v_cache;  // [layer][pos][kv_dim], F16
   // Scratch, sized for kMaxBatch tokens.
-  std::vector<float> x, xn, q, k, v, att, ffa, ffb, rope, logits;
+  std::vector<float> x, xn, q, k, v, att, ffa, ffb, rope, rope_local, logits;
+  const bool gemma;
 
   Impl(std::shared_ptr<const Model> m, uint32_t ctx, uint32_t threads)
-      : model(std::move(m)), c(model->config()), n_ctx(ctx), pool(std::make_unique<ThreadPool>(threads)) {
+      : model(std::move(m)),
+        c(model->config()),
+        n_ctx(ctx),
+        pool(std::make_unique<ThreadPool>(threads)),
+        gemma(architecture_info(c.arch).gemma) {
     kv_dim = c.n_head_kv * c.head_dim;
     q_dim = c.n_head * c.head_dim;
     k_cache.assign(size_t(c.n_layer) * n_ctx * kv_dim, 0);
@@ -60,6 +65,7 @@ struct Context::Impl {
     grow(ffa, size_t(n) * c.n_ff);
     grow(ffb, size_t(n) * c.n_ff);
     grow(rope, size_t(n) * c.n_rot);
+    if (c.n_swa) grow(rope_local, size_t(n) * c.n_rot);
   }
 
   Status linear(const WeightTensor& w, const float* in, size_t in_stride, uint32_t n, float* out,
@@ -94,12 +100,17 @@ struct Context::Impl {
       for (size_t i = 0; i < dim; ++i) y[t * dim + i] += f32(b)[i];
   }
 
-  // qwen3's QK-norm: each head of q or k (`heads` of head_dim, contiguous) RMS-normalised with
+  // QK-norm (qwen3, gemma3): each head of q or k (`heads` of head_dim, contiguous) RMS-normalised with
   // the same weights, before RoPE.
   void head_norm(const WeightTensor& w, float* x, size_t heads) {
     if (!w.present()) return;
     for (size_t h = 0; h < heads; ++h)
       rmsnorm_f32(x + h * c.head_dim, f32(w), x + h * c.head_dim, c.head_dim, c.rms_eps);
+  }
+
+  // gemma3's post-norms: the block's output normalised before the residual add.
+  void post_norm(const WeightTensor& w, float* y, uint32_t n) {
+    if (w.present()) norm(y, w, y, n);
   }
 
   void norm(const float* in, const WeightTensor& w, float* out, uint32_t n) {
@@ -119,11 +130,22 @@ struct Context::Impl {
       MS_TRY(dequantize_row(e.type, static_cast<const uint8_t*>(e.data) + size_t(tokens[t]) * e.row_bytes,
                             x.data() + size_t(t) * E, E));
     }
+    if (gemma) {
+      const float s = std::sqrt(static_cast<float>(E));
+      for (size_t i = 0; i < size_t(n) * E; ++i) x[i] *= s;
+    }
     const float* ff = W.rope_freqs.present() ? f32(W.rope_freqs) : nullptr;
-    for (uint32_t t = 0; t < n; ++t) infer::rope_cache(c, ff, p0 + t, rope.data() + size_t(t) * c.n_rot);
+    for (uint32_t t = 0; t < n; ++t) {
+      infer::rope_cache(c.n_rot, c.rope_freq_base, c.rope_freq_scale, ff, p0 + t, rope.data() + size_t(t) * c.n_rot);
+      // Local layers: their own base, and the linear scaling of the global ones does not apply.
+      if (c.n_swa)
+        infer::rope_cache(c.n_rot, c.rope_freq_base_swa, 1.0f, ff, p0 + t, rope_local.data() + size_t(t) * c.n_rot);
+    }
 
     for (uint32_t il = 0; il < c.n_layer; ++il) {
       const LayerWeights& L = W.layers[il];
+      const bool local = layer_is_local(c, il);
+      const float* layer_rope = local ? rope_local.data() : rope.data();
       norm(x.data(), L.attn_norm, xn.data(), n);
       MS_TRY(linear_same_input({{&L.wq, q.data(), q_dim}, {&L.wk, k.data(), kv_dim}, {&L.wv, v.data(), kv_dim}},
                                xn.data(), E, n));
@@ -133,7 +155,7 @@ struct Context::Impl {
       head_norm(L.q_norm, q.data(), size_t(n) * c.n_head);
       head_norm(L.k_norm, k.data(), size_t(n) * c.n_head_kv);
       for (uint32_t t = 0; t < n; ++t) {
-        const float* rc = rope.data() + size_t(t) * c.n_rot;
+        const float* rc = layer_rope + size_t(t) * c.n_rot;
         infer::rope_apply(q.data() + size_t(t) * q_dim, c.n_head, c.head_dim, c.n_rot, c.rope_mode, rc);
         infer::rope_apply(k.data() + size_t(t) * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_mode, rc);
       }
@@ -149,7 +171,7 @@ struct Context::Impl {
       auto blocks_per_group = [&] { return (group + block - 1) / block; };
       while (block > 1 && size_t(n) * c.n_head_kv * blocks_per_group() < pool->size()) block /= 2;
       const uint32_t bpg = blocks_per_group();
-      const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+      const float scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
       pool->parallel_for(size_t(n) * c.n_head_kv * bpg, 1, [&](size_t b, size_t e) {
         thread_local std::vector<float> scratch_buf;
         const size_t need = infer::attend_scratch_floats(block, n_ctx, c.head_dim);
@@ -158,13 +180,15 @@ struct Context::Impl {
           const uint32_t t = static_cast<uint32_t>(i / (size_t(c.n_head_kv) * bpg));
           const uint32_t kvh = static_cast<uint32_t>(i / bpg % c.n_head_kv);
           const uint32_t h0 = kvh * group + static_cast<uint32_t>(i % bpg) * block;
+          // Causal: positions up to the token's own; a local layer only the last n_swa of them.
+          const uint32_t pos = p0 + t, first = local && pos >= c.n_swa ? pos + 1 - c.n_swa : 0;
           infer::AttendArgs a;
           a.q = q.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
           a.n_q = std::min(block, (kvh + 1) * group - h0);
-          a.k = kc + size_t(kvh) * c.head_dim;
-          a.v = vc + size_t(kvh) * c.head_dim;
+          a.k = kc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
+          a.v = vc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
           a.stride = kv_dim;
-          a.n_kv = p0 + t + 1;  // causal: positions up to the token's own
+          a.n_kv = pos + 1 - first;
           a.head_dim = c.head_dim;
           a.scale = scale;
           a.out = att.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
@@ -173,15 +197,18 @@ struct Context::Impl {
         }
       });
       MS_TRY(linear(L.wo, att.data(), q_dim, n, xn.data(), E));
+      post_norm(L.post_attn_norm, xn.data(), n);
       for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
 
       norm(x.data(), L.ffn_norm, xn.data(), n);
       MS_TRY(linear_same_input({{&L.ffn_gate, ffa.data(), c.n_ff}, {&L.ffn_up, ffb.data(), c.n_ff}}, xn.data(), E, n));
       // On every thread: at 512 tokens this is 3M exponentials a layer.
       pool->parallel_for(size_t(n) * c.n_ff, 4096, [&](size_t b, size_t e) {
-        silu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
+        if (gemma) gelu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
+        else silu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
       });
       MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), E));
+      post_norm(L.post_ffn_norm, xn.data(), n);
       for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
     }
 

@@ -16,9 +16,11 @@ bool weight_type_supported(GgmlType type) { return matmul_supported(type); }
 
 namespace {
 constexpr ArchitectureInfo kArchitectures[] = {
-    {Architecture::llama, "llama", RopeMode::normal, false, false},
-    {Architecture::qwen2, "qwen2", RopeMode::neox, true, false},
-    {Architecture::qwen3, "qwen3", RopeMode::neox, false, true},
+    {Architecture::llama, "llama", RopeMode::normal, false, false, false, 0},
+    {Architecture::qwen2, "qwen2", RopeMode::neox, true, false, false, 0},
+    {Architecture::qwen3, "qwen3", RopeMode::neox, false, true, false, 0},
+    // Every 6th layer global, as llama.cpp decides for gemma3 (the GGUF does not say).
+    {Architecture::gemma3, "gemma3", RopeMode::neox, false, true, true, 6},
 };
 }  // namespace
 
@@ -44,7 +46,8 @@ namespace {
 uint64_t layer_bytes(const LayerWeights& l) {
   uint64_t b = 0;
   for (const WeightTensor* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_norm, &l.ffn_gate,
-                                &l.ffn_up, &l.ffn_down, &l.bq, &l.bk, &l.bv, &l.q_norm, &l.k_norm})
+                                &l.ffn_up, &l.ffn_down, &l.bq, &l.bk, &l.bv, &l.q_norm, &l.k_norm,
+                                &l.post_attn_norm, &l.post_ffn_norm})
     if (t->present()) b += t->bytes();
   return b;
 }

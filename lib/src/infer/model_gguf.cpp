@@ -111,6 +111,15 @@ Result<ModelConfig> read_config(const GgufFile& f, const std::string& src) {
   } else if (!scaling.empty() && scaling != "none") {
     return Error::unsupported(src + ": rope scaling '" + scaling + "' is not supported (linear)");
   }
+  if (arch->swa_pattern) {
+    MS_ASSIGN_OR_RETURN(c.n_swa, md.get_u32(a + "attention.sliding_window"));
+    if (c.n_swa == 0) return Error::format(src + ": attention.sliding_window must be positive");
+    c.swa_pattern = arch->swa_pattern;
+  }
+  // gemma3 scales scores by 1/sqrt(query_pre_attn_scalar), which the GGUF does not carry:
+  // head_dim, except Gemma 3 27B (62 layers), where it is n_embd / n_head (llama.cpp decides so too).
+  if (c.arch == Architecture::gemma3 && c.n_layer == 62)
+    c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
   return c;
 }
 
@@ -160,6 +169,8 @@ Result<std::shared_ptr<const Model>> load_model(const std::filesystem::path& pat
     MS_ASSIGN_OR_RETURN(l.bv, L.vector(p + "attn_v.bias", kv_dim, info.qkv_bias));
     MS_ASSIGN_OR_RETURN(l.q_norm, L.vector(p + "attn_q_norm.weight", c.head_dim, info.qk_norm));
     MS_ASSIGN_OR_RETURN(l.k_norm, L.vector(p + "attn_k_norm.weight", c.head_dim, info.qk_norm));
+    MS_ASSIGN_OR_RETURN(l.post_attn_norm, L.vector(p + "post_attention_norm.weight", c.n_embd, info.gemma));
+    MS_ASSIGN_OR_RETURN(l.post_ffn_norm, L.vector(p + "post_ffw_norm.weight", c.n_embd, info.gemma));
     w.layers.push_back(std::move(l));
   }
 

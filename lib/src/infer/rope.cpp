@@ -4,12 +4,12 @@
 
 namespace modelswarm::infer {
 
-void rope_cache(const ModelConfig& c, const float* freq_factors, uint32_t pos, float* out) {
-  const float theta_scale = std::pow(c.rope_freq_base, -2.0f / static_cast<float>(c.n_rot));
+void rope_cache(uint32_t n_rot, float base, float scale, const float* freq_factors, uint32_t pos, float* out) {
+  const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
   float theta = static_cast<float>(pos);
-  for (uint32_t i = 0; i < c.n_rot; i += 2) {
+  for (uint32_t i = 0; i < n_rot; i += 2) {
     const float ff = freq_factors ? freq_factors[i / 2] : 1.0f;
-    const float t = c.rope_freq_scale * (theta / ff);
+    const float t = scale * (theta / ff);
     out[i] = std::cos(t);
     out[i + 1] = std::sin(t);
     theta *= theta_scale;

@@ -11,7 +11,8 @@
 namespace modelswarm::infer {
 
 // cos/sin of every pair for one position: out[2i] = cos, out[2i+1] = sin; n_rot floats.
-void rope_cache(const ModelConfig& c, const float* freq_factors, uint32_t pos, float* out);
+// `base` and `scale` are the layer's (gemma3's local layers have their own).
+void rope_cache(uint32_t n_rot, float base, float scale, const float* freq_factors, uint32_t pos, float* out);
 
 // Rotates the first n_rot dimensions of each of `n_heads` heads (head_dim apart) in place.
 void rope_apply(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode,

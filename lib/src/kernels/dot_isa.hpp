@@ -20,6 +20,7 @@ float dot_f32_avx2(const float* a, const float* b, size_t n);
 void axpy_f32_avx2(float a, const float* x, float* y, size_t n);
 void softmax_f32_avx2(float* x, size_t n);
 void silu_mul_f32_avx2(const float* gate, const float* up, float* out, size_t n);
+void gelu_mul_f32_avx2(const float* gate, const float* up, float* out, size_t n);
 void gemm_avx2(const PackedFormat& f, PackWeightsFn pack, const MatrixView& w, const float* x,
                size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool);
 

@@ -36,6 +36,7 @@ struct KernelTable {
   AxpyFn axpy_f32;
   SoftmaxFn softmax_f32;
   SiluMulFn silu_mul_f32;
+  SiluMulFn gelu_mul_f32;  // same signature
   GemmFn gemm;  // nullptr: matmul always uses row dots
 };
 
@@ -59,5 +60,6 @@ float dot_f32_scalar(const float* a, const float* b, size_t n);
 void axpy_f32_scalar(float a, const float* x, float* y, size_t n);
 void softmax_f32_scalar(float* x, size_t n);
 void silu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t n);
+void gelu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t n);
 
 }  // namespace modelswarm::kernels

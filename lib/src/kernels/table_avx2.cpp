@@ -9,6 +9,7 @@ const KernelTable& avx2_table() {
       .axpy_f32 = axpy_f32_avx2,
       .softmax_f32 = softmax_f32_avx2,
       .silu_mul_f32 = silu_mul_f32_avx2,
+      .gelu_mul_f32 = gelu_mul_f32_avx2,
       .gemm = gemm_avx2,
   };
   return t;

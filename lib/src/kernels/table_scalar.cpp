@@ -8,6 +8,7 @@ const KernelTable kScalarTable = {
     .axpy_f32 = axpy_f32_scalar,
     .softmax_f32 = softmax_f32_scalar,
     .silu_mul_f32 = silu_mul_f32_scalar,
+    .gelu_mul_f32 = gelu_mul_f32_scalar,
     .gemm = nullptr,
 };
 

@@ -24,6 +24,10 @@ void silu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
   active_table().silu_mul_f32(gate, up, out, n);
 }
 
+void gelu_mul_f32(const float* gate, const float* up, float* out, size_t n) {
+  active_table().gelu_mul_f32(gate, up, out, n);
+}
+
 namespace kernels {
 
 void softmax_f32_scalar(float* x, size_t n) {
@@ -42,6 +46,15 @@ void silu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t 
   for (size_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.f + std::exp(-g)) * up[i];
+  }
+}
+
+// gelu_tanh(g) = 0.5·g·(1 + tanh(u)) with u = √(2/π)·(g + 0.044715·g³), as llama.cpp's GELU.
+void gelu_mul_f32_scalar(const float* gate, const float* up, float* out, size_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f, kCubic = 0.044715f;
+  for (size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = 0.5f * g * (1.f + std::tanh(kSqrt2OverPi * g * (1.f + kCubic * g * g))) * up[i];
   }
 }
 

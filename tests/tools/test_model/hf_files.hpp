@@ -13,10 +13,12 @@
 namespace testmodel {
 
 inline nlohmann::json hf_config(const Options& o, const Vocab& v) {
-  const bool llama = o.arch == "llama";
+  const bool llama = o.arch == "llama", gemma = o.arch == "gemma3";
+  const char* cls = llama ? "LlamaForCausalLM" : o.arch == "qwen2" ? "Qwen2ForCausalLM"
+                    : gemma ? "Gemma3ForCausalLM" : "Qwen3ForCausalLM";
   nlohmann::json c = {
-      {"architectures", {llama ? "LlamaForCausalLM" : o.arch == "qwen2" ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM"}},
-      {"model_type", o.arch},
+      {"architectures", {cls}},
+      {"model_type", gemma ? "gemma3_text" : o.arch},
       {"hidden_size", o.dim},
       {"intermediate_size", o.ffn},
       {"num_hidden_layers", o.layers},
@@ -28,13 +30,23 @@ inline nlohmann::json hf_config(const Options& o, const Vocab& v) {
       {"rope_theta", o.rope_base},
       {"vocab_size", o.vocab},
       {"tie_word_embeddings", o.tied},
-      {"hidden_act", "silu"},
+      {"hidden_act", gemma ? "gelu_pytorch_tanh" : "silu"},
       {"bos_token_id", v.bos},
       {"eos_token_id", v.eos},
       {"torch_dtype", o.st_dtype == "F32" ? "float32" : o.st_dtype == "F16" ? "float16" : "bfloat16"},
   };
-  if (!llama) c["use_sliding_window"] = false;
-  if (o.arch == "qwen3") c["attention_bias"] = false;
+  if (!llama && !gemma) c["use_sliding_window"] = false;
+  if (o.arch == "qwen3" || gemma) c["attention_bias"] = false;
+  if (gemma) {
+    c["hidden_activation"] = "gelu_pytorch_tanh";
+    c["sliding_window"] = o.sliding_window;
+    c["sliding_window_pattern"] = 6;
+    c["rope_local_base_freq"] = 10000.0;
+    c["query_pre_attn_scalar"] = o.head_dim();
+    c["final_logit_softcapping"] = nullptr;
+    c["attn_logit_softcapping"] = nullptr;
+    c["rope_scaling"] = nullptr;
+  }
   return c;
 }
 
