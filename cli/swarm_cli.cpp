@@ -45,6 +45,9 @@ void SwarmFlags::add_to(CLI::App& app, const std::string& listen_flag) {
                "Seeding: serve each piece to one peer and let the others get it from that peer "
                "(default; --no-serve-once serves every request)");
   app.add_option("--status-interval", status_interval, "Seconds between status updates (default 1)");
+  app.add_option("--libtorrent", libtorrent_settings,
+                 "Set a libtorrent setting, NAME=VALUE (settings_pack names; repeatable), after the "
+                 "profile and every other flag: for tuning and experiments");
 }
 
 Result<std::int64_t> parse_rate(const std::string& text, const std::string& flag) {
@@ -88,6 +91,7 @@ Result<swarm::SessionSettings> SwarmFlags::settings() const {
   s.super_seeding = super_seed;
   s.serve_once = serve_once;
   if (status_interval > 0) s.status_interval = status_interval;
+  s.libtorrent_settings = libtorrent_settings;
   return s;
 }
 

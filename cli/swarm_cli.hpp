@@ -35,6 +35,7 @@ struct SwarmFlags {
   bool super_seed = false;
   bool serve_once = true;
   double status_interval = 0;
+  std::vector<std::string> libtorrent_settings;  // --libtorrent NAME=VALUE
 
   // `listen_flag`: the name of the peer listen option (serve keeps --listen for HTTP).
   void add_to(CLI::App& app, const std::string& listen_flag = "--listen");

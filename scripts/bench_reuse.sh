@@ -49,6 +49,11 @@ port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p;s/.*"port":\([0
 run_fetch() {
   local out=$1 source=$2; shift 2
   local t0 t1
+  # Each timed fetch starts with nothing left to write back from the steps before it and both
+  # versions' files in the page cache: otherwise whichever fetch came later paid for the others'
+  # writeback (runs of the same build took 3 s or 11 s).
+  sync
+  cat "$work"/pub1/tinyllama/model.gguf "$work"/pub2/tinyllama/model.gguf > /dev/null
   t0=$(date +%s.%N)
   "$cli" fetch "$source" --trust "$pub" -o "$out" --json \
     --profile lan --listen 127.0.0.1:0 --no-lsd --no-dht --peer "127.0.0.1:$port" "$@" >"$out.json" 2>"$out.err"

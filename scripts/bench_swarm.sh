@@ -7,7 +7,7 @@
 #     strategy.
 # Usage: scripts/bench_swarm.sh [build-dir]
 #   env: SIZE_MB=1024 FAN_MB=256 UP_MB=20 N=6 PARTS="1 2" FETCH_TIMEOUT=300 (seconds per fetch)
-#        RUNS=3 (part 1 reports the median and the best of RUNS fetches per variant; nginx -> curl: best of 3)
+#        RUNS=3 (part 1: per variant RUNS fetches, each after an nginx -> curl run; ratio of the medians)
 #        BASELINE_MS=path/to/other/modelswarm (part 1 measures it too, for a before/after ratio)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,24 +81,34 @@ CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
 sleep 0.5
 rate() { python3 -c "print(f'{$1/($3-$2)/1e6:.0f}')"; }
-best_nginx=0
-for i in 1 2 3; do
-  rm -f "$work/curl.out"
-  t0=$(now); curl -s -o "$work/curl.out" "http://127.0.0.1:$nport/big/model.gguf"; t1=$(now)
-  r=$(rate "$bytes" "$t0" "$t1"); echo "nginx -> curl run $i: $r MB/s"
-  [ "$r" -gt "$best_nginx" ] && best_nginx=$r
-done
+# Every timed run starts from the same state: the last run's output deleted and the dirty pages
+# of everything written so far on disk, the source file read into the page cache. Without this
+# a run late in the script pays for the writeback of the earlier ones (the kernel throttles
+# writers once a few GiB are dirty), and curl, which ran first, never did.
+settle() {
+  rm -rf "$work/out" "$work/fhome" "$work/curl.out"
+  sync
+  cat "$rel/model.gguf" > /dev/null
+}
+curl_run() {  # -> MB/s
+  settle
+  local t0 t1
+  t0=$(now); curl -s -o "$work/curl.out" "http://127.0.0.1:$nport/$(basename "$rel")/model.gguf"; t1=$(now)
+  rate "$bytes" "$t0" "$t1"
+}
 
 run_pair() {  # label seed-flags... -- fetch-flags...   (RUNS fetches, a fresh seeder each)
   local label=$1; shift
   local sflags=() fflags=()
   while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
   fflags=("$@")
-  local rates=() run
+  local rates=() curls=() run
   for run in $(seq 1 "${RUNS:-3}"); do
+    # nginx -> curl, then the fetch: the baseline alternates with the case it is the baseline of.
+    curls+=("$(curl_run)")
+    settle
     "${BIN:-$ms}" seed "$rel" "${base[@]}" "${sflags[@]}" > "$work/seed.log" 2>&1 & local sp=$!; pids+=($sp)
     local port; port=$(wait_listen "$work/seed.log")
-    rm -rf "$work/out" "$work/fhome"
     local t0 t2
     t0=$(now)
     local rc=0
@@ -112,12 +122,12 @@ run_pair() {  # label seed-flags... -- fetch-flags...   (RUNS fetches, a fresh s
     fi
     rates+=("$(rate "$bytes" "$t0" "$t2")")
   done
-  # The median: a fetch's time is sometimes bimodal (a reconnect or a status tick landing early).
+  # Medians: a fetch's time is sometimes bimodal (a reconnect or a status tick landing early).
   python3 -c "
 import statistics, sys
-r = [int(x) for x in sys.argv[1:]]
-m, b, n = statistics.median(r), max(r), $best_nginx
-print(f'$label: fetch (metadata + transfer + chunk verification) median {m:.0f} MB/s = {m/n:.2f} x nginx (best {b} = {b/n:.2f} x; runs: {\" \".join(sys.argv[1:])})')" "${rates[@]}"
+r = [int(x) for x in sys.argv[1].split()]; c = [int(x) for x in sys.argv[2].split()]
+m, n = statistics.median(r), statistics.median(c)
+print(f'$label: fetch (metadata + transfer + checks) median {m:.0f} MB/s, nginx -> curl median {n:.0f} MB/s in the same runs: {m/n:.2f} x nginx (fetch runs: {sys.argv[1]}; curl runs: {sys.argv[2]})')" "${rates[*]}" "${curls[*]}"
 }
 # BASELINE_MS: another build of modelswarm, measured in the same run (before/after a change).
 if [ -n "${BASELINE_MS:-}" ]; then

@@ -117,6 +117,39 @@ TEST_CASE("one seed process serves several releases") {
   }
 }
 
+TEST_CASE("--libtorrent sets a libtorrent setting by name; a bad one is refused before anything listens") {
+  Home home;
+  mstest::TempDir tmp;
+  Release r = make_release(tmp / "pub", {.name = "lt-model", .size = scaled(2 << 20)});
+  // Applied after every other option: the listen address given through it wins over --listen
+  // (the listening event reports the session's port), and a leecher fetches from it there.
+  const int port = free_port();
+  Peer seeder = start_seed({r.dir}, tmp / "seed",
+                           {"--libtorrent", "listen_interfaces=127.0.0.1:" + std::to_string(port),
+                            "--libtorrent", "send_socket_buffer_size=65536"});
+  CHECK(seeder.port == port);
+  auto res = mstest::run_cli(fetch_args(r.torrent.string(), r.public_key, tmp / "out",
+                                        {"--peer", peer_arg(port), "--libtorrent", "request_queue_time=1"}),
+                             60s);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  check_verified_copy(r, tmp / "out" / r.name);
+  CHECK(seeder.proc.stop(SIGTERM) == 130);
+
+  for (auto [item, why] : {std::pair{"no_such_setting=1", "no setting of that name"},
+                           std::pair{"connections_limit=many", "expected an integer"},
+                           std::pair{"enable_dht=maybe", "expected true or false"},
+                           std::pair{"enable_dht", "expected NAME=VALUE"}}) {
+    CAPTURE(item);
+    auto bad = mstest::run_cli({"seed", r.dir.string(), "--json", "--listen", "127.0.0.1:0", "--no-dht",
+                                "--no-lsd", "--libtorrent", item}, 30s);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(item) != std::string::npos);
+    CHECK(bad.err.find(why) != std::string::npos);
+    CHECK(bad.out.find("\"listening\"") == std::string::npos);
+  }
+}
+
 TEST_CASE("seed refuses a release whose files do not match, and bad flags") {
   Home home;
   mstest::TempDir tmp;

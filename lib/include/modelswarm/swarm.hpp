@@ -71,6 +71,10 @@ struct SessionSettings {
   // Big socket/send buffers and request queues, short reconnect times: for fast links.
   bool fast_links = false;
   double status_interval = 1.0;          // seconds between progress events
+  // "NAME=VALUE" libtorrent settings (settings_pack names), applied after everything above: for
+  // tuning a deployment or an experiment without a rebuild. Session::open refuses an unknown
+  // name or a value of the wrong type.
+  std::vector<std::string> libtorrent_settings;
 };
 
 // Defaults for the internet: connect over TCP (uTP accepted), DHT, LSD, encryption enabled,

@@ -89,7 +89,8 @@ Result<std::unique_ptr<Session>> Session::open(const SessionSettings& settings,
     impl->explicit_peers.insert(impl->explicit_peers.end(), eps.begin(), eps.end());
   }
 
-  lt::session_params params(to_settings_pack(settings, pid));
+  MS_ASSIGN_OR_RETURN(lt::settings_pack pack, to_settings_pack(settings, pid));
+  lt::session_params params(std::move(pack));
   // Never replace params.extensions: an empty list silently drops ut_metadata, ut_pex and
   // smart_ban.
   params.disk_io_constructor = settings.disk == DiskBackend::posix ? lt::posix_disk_io_constructor

@@ -6,6 +6,7 @@
 #include <libtorrent/settings_pack.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 #include "util/parallel_jobs.hpp"
 
@@ -25,7 +26,38 @@ SessionSettings lan_profile() {
   return s;
 }
 
-lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& peer_id) {
+namespace {
+
+Status apply_libtorrent_setting(const std::string& item, lt::settings_pack& p) {
+  using sp = lt::settings_pack;
+  const size_t eq = item.find('=');
+  const std::string name = item.substr(0, eq);
+  const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+  auto bad = [&](const std::string& why) { return Error::invalid_argument("libtorrent setting '" + item + "': " + why); };
+  if (eq == std::string::npos || name.empty()) return bad("expected NAME=VALUE");
+  const int id = lt::setting_by_name(name);
+  if (id < 0) return bad("libtorrent 2.0 has no setting of that name");
+  switch (id & sp::type_mask) {
+    case sp::string_type_base: p.set_str(id, value); return {};
+    case sp::bool_type_base:
+      if (value == "true" || value == "1") p.set_bool(id, true);
+      else if (value == "false" || value == "0") p.set_bool(id, false);
+      else return bad("expected true or false");
+      return {};
+    default: {
+      int v = 0;
+      const char* end = value.data() + value.size();
+      auto [ptr, ec] = std::from_chars(value.data(), end, v);
+      if (value.empty() || ec != std::errc() || ptr != end) return bad("expected an integer");
+      p.set_int(id, v);
+      return {};
+    }
+  }
+}
+
+}  // namespace
+
+Result<lt::settings_pack> to_settings_pack(const SessionSettings& s, const std::string& peer_id) {
   using sp = lt::settings_pack;
   sp p;
   p.set_str(sp::listen_interfaces, s.listen);
@@ -101,6 +133,7 @@ lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& 
     // never got past the manifest; test_swarm has the case).
     if (s.transport == Transport::tcp) p.set_int(sp::tick_interval, 100);
   }
+  for (const std::string& item : s.libtorrent_settings) MS_TRY(apply_libtorrent_setting(item, p));
   return p;
 }
 

@@ -12,8 +12,8 @@ namespace modelswarm::swarm {
 
 namespace lt = libtorrent;
 
-// `peer_id`: exactly 20 bytes.
-lt::settings_pack to_settings_pack(const SessionSettings& s, const std::string& peer_id);
+// `peer_id`: exactly 20 bytes. Fails on a bad item of s.libtorrent_settings.
+Result<lt::settings_pack> to_settings_pack(const SessionSettings& s, const std::string& peer_id);
 // A peer-class filter putting every IPv4/IPv6 address in the global (rate-limited) class.
 lt::ip_filter all_peers_global_class();
 
