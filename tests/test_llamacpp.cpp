@@ -150,8 +150,11 @@ TEST_CASE("llama.cpp's mixes (Q4_K_M, Q5_K_M, Q3_K_M, ...) load in llama.cpp and
   if (ref.empty()) return;
   mstest::TempDir d;
   // 2 layers: Q4_K_M/Q5_K_M keep layer 0's attn_v and ffn_down at the base type and raise
-  // layer 1's to Q6_K; Q3_K_M gives attn_v Q5_K and attn_output/ffn_down Q4_K.
-  make_checkpoint(d / "hf", {"--seed", "24"});
+  // layer 1's to Q6_K; Q3_K_M gives attn_v Q5_K and attn_output/ffn_down Q4_K. The checkpoint
+  // of the single types above. (With seed 24, Q5_K_S agrees to 5e-7 on 4 prompt tokens, then
+  // one int8 rounding flip moves logits ~1%, as described at compare(), and a near tie swaps
+  // the 7th greedy token.)
+  make_checkpoint(d / "hf", {"--seed", "21"});
   for (const auto& mix : modelswarm::quant_mixes()) quantize_and_compare(ref, d.path(), std::string(mix.name));
 }
 
