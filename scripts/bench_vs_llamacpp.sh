@@ -7,7 +7,8 @@
 #
 # Without a model it writes TinyLlama-shaped ones (dim 2048, 22 layers, ffn 5632, 32 heads,
 # 4 KV heads, vocab 32000) with tests/make_test_model: Q4_0 and Q4_K, each with a Q6_K output
-# matrix as real files have.
+# matrix as real files have. A llama.cpp mix (Q4_K_M, Q5_K_M, Q3_K_M, ...) in BENCH_TYPES is
+# written as an HF checkpoint of that shape and converted by `modelswarm quantize --type`.
 #
 # Numerics first (on the model given, or for the models written here on 2 layers of the same
 # shape: see below): both engines take the same prompt token ids; the greedy continuations must be
@@ -24,7 +25,7 @@
 #
 #   BUILD_DIR (default build)     modelswarm and tests/make_test_model
 #   THREADS (2)  RUNS (3)  GEN (32 decode steps)  DEPTH (2048)  TOP (8)  LOGIT_TOL (0.05)
-#   BENCH_TYPES ("Q4_0 Q4_K")     types of the models written when none is given
+#   BENCH_TYPES ("Q4_0 Q4_K")     types or mixes of the models written when none is given
 #   BENCH_SMALL=1                 small models and short runs (checks that the script works)
 #   LLAMACPP_REF_DIR              where node-llama-cpp is installed (kept between runs)
 #   LLAMACPP_REF_VERSION (3.22.1) the node-llama-cpp release (its llama.cpp build)
@@ -72,16 +73,24 @@ if [ ${#models[@]} -eq 0 ]; then
   else
     layers=22 shape=(--dim 2048 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 --context 4096)
   fi
+  # write NAME LAYERS TYPE: $work/NAME.gguf; a mix (Q4_K_M...) by way of an HF checkpoint.
+  write() {
+    case $3 in
+      Q[0-9]_K_[SML])
+        "$gen" --hf-dir "$work/hf-$1" --seed 1 "${shape[@]}" --layers "$2" >/dev/null
+        "$ms" quantize "$work/hf-$1" -o "$work/$1.gguf" --type "$3" --quiet
+        rm -rf "$work/hf-$1" ;;
+      *) "$gen" --gguf "$work/$1.gguf" --seed 1 "${shape[@]}" --layers "$2" --type "$3" --output-type Q6_K >/dev/null ;;
+    esac
+  }
   for type in ${BENCH_TYPES:-Q4_0 Q4_K}; do
-    "$gen" --gguf "$work/tinyllama-$type.gguf" --seed 1 "${shape[@]}" --layers "$layers" --type "$type" \
-      --output-type Q6_K >/dev/null
+    write "tinyllama-$type" "$layers" "$type"
     models+=("$work/tinyllama-$type.gguf")
     # Numerics on 2 layers of the same shape: in a deep random model, an activation that two
     # summation orders round to neighbouring int8 values is amplified layer after layer until
     # the engines part (22 layers: from the first tokens), while 1- and 2-layer models agree to
     # about 1e-5. A real model given on the command line is checked as it is.
-    "$gen" --gguf "$work/numerics-$type.gguf" --seed 1 "${shape[@]}" --layers 2 --type "$type" --output-type Q6_K \
-      >/dev/null
+    write "numerics-$type" 2 "$type"
     numerics+=("$work/numerics-$type.gguf")
   done
 fi

@@ -298,6 +298,41 @@ TEST_CASE("matvec_multi equals one matvec per matrix, shared or mixed types") {
   CHECK(matvec_multi(one, x.data(), none, nullptr).error().code == ErrorCode::invalid_argument);
 }
 
+// A Q3_K_M layer runs row-dot matmuls (Q3_K, Q5_K) and packed GEMMs (Q4_K, Q6_K) one after
+// another on the same activations: nothing converted or laid out for one type may be reused for
+// the next.
+TEST_CASE("matmul: matrices of different types in turn on one input equal scalar on every ISA") {
+  IsaGuard guard;
+  std::mt19937 rng(13);
+  ThreadPool pool(2);
+  const size_t cols = 512, n = 3;
+  std::vector<Matrix> ms;
+  for (GgmlType t : {GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q4_K,
+                     GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q4_0, GgmlType::Q4_K})
+    ms.push_back(random_matrix(t, 37, cols, rng));
+  const auto x = gaussian(n * cols, rng);
+  REQUIRE(set_kernel_isa("scalar").ok());
+  std::vector<std::vector<float>> ref;
+  for (const Matrix& m : ms) {
+    ref.emplace_back(n * m.rows);
+    REQUIRE(matmul(m.view(), x.data(), n, cols, ref.back().data(), m.rows, &pool).ok());
+  }
+  for (KernelIsa isa : isas()) {
+    REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+    for (size_t i = 0; i < ms.size(); ++i) {
+      std::vector<float> y(n * ms[i].rows, NAN);
+      REQUIRE(matmul(ms[i].view(), x.data(), n, cols, y.data(), ms[i].rows, &pool).ok());
+      for (size_t t = 0; t < n; ++t)
+        for (size_t r = 0; r < ms[i].rows; ++r) {
+          INFO(std::string(kernel_isa_name(isa)) << " matrix " << i << " token " << t
+                                                  << " row " << r);
+          CHECK(std::fabs(y[t * ms[i].rows + r] - ref[i][t * ms[i].rows + r]) <=
+                kReorderTolerance * magnitude(ms[i], r, x.data() + t * cols));
+        }
+    }
+  }
+}
+
 TEST_CASE("matvec and matmul refuse malformed matrices") {
   std::vector<uint8_t> buf(4096);
   std::vector<float> x(256), y(256);

@@ -1,5 +1,5 @@
 // llama.cpp as the reference, through the npm package node-llama-cpp (prebuilt CPU libraries;
-// scripts/llamacpp_ref.mjs drives it): every GGUF type `quantize` writes loads in llama.cpp,
+// scripts/llamacpp_ref.mjs drives it): every GGUF type and mix `quantize` writes loads in llama.cpp,
 // and both engines choose the same greedy tokens, and nearly the same top logits, for the same
 // prompt on a tiny model; Qwen2-, Qwen3- and Gemma3-style checkpoints too. CTest label `llamacpp`. Runs
 // only where the package can be installed (the npm registry reachable); elsewhere it says why it is skipped and passes.
@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "modelswarm/quant_mix.hpp"
 #include "modelswarm/quantize.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
@@ -28,8 +29,9 @@ const char* const kBinaries = "@node-llama-cpp/linux-x64@3.22.1";
 
 bool have(const char* tool) { return mstest::run({"sh", "-c", std::string("command -v ") + tool}, 10s).exit_code == 0; }
 
-// The package, installed once per build tree (it is ~85 MB: the CPU build only, not the CUDA
-// and Vulkan ones npm would add as optional dependencies). Empty when it cannot be had.
+// The package: the copy bench_vs_llamacpp.sh keeps, or one installed once per build tree (it is
+// ~85 MB: the CPU build only, not the CUDA and Vulkan ones npm would add as optional
+// dependencies). Empty when it cannot be had.
 std::string reference_dir() {
   if (std::getenv("MODELSWARM_SANITIZED")) {
     MESSAGE("sanitized build: the llama.cpp comparison runs in the normal build only; skipped");
@@ -39,8 +41,15 @@ std::string reference_dir() {
     MESSAGE("node/npm not installed: the llama.cpp comparison is skipped (scripts/setup.sh installs them)");
     return {};
   }
+  const auto installed = [](const fs::path& d) {
+    return fs::exists(d / "node_modules/@node-llama-cpp/linux-x64/package.json");
+  };
+  // scripts/bench_vs_llamacpp.sh's copy, when it has installed one.
+  const char* tmp = std::getenv("TMPDIR");
+  const fs::path shared = fs::path(tmp && *tmp ? tmp : "/tmp") / "modelswarm-llamacpp-ref";
+  if (installed(shared)) return shared.string();
   const fs::path dir = fs::path(MODELSWARM_TEST_TOOLS_DIR) / "npm-llamacpp";
-  if (fs::exists(dir / "node_modules/@node-llama-cpp/linux-x64/package.json")) return dir.string();
+  if (installed(dir)) return dir.string();
   fs::create_directories(dir);
   mstest::write_file((dir / "package.json").string(), R"({"name":"llamacpp-ref","private":true})");
   auto r = mstest::run({"npm", "install", "--prefix", dir.string(), "--no-audit", "--no-fund", "--loglevel=error",
@@ -110,6 +119,17 @@ void compare(const std::string& ref, const fs::path& gguf, const std::string& wh
       }
 }
 
+// `quantize --type type` of the checkpoint d/hf loads in llama.cpp and agrees (compare).
+void quantize_and_compare(const std::string& ref, const fs::path& d, const std::string& type) {
+  const fs::path out = d / ("m-" + type + ".gguf");
+  auto q = mstest::run_cli({"quantize", (d / "hf").string(), "-o", out.string(), "--type", type, "--quiet"}, 120s);
+  REQUIRE_MESSAGE(q.exit_code == 0, q.err);
+  auto loaded = json_of(reference(ref, {"load", out.string()}), "llama.cpp load " + type);
+  CHECK(loaded["ok"] == true);
+  compare(ref, out, type);
+  fs::remove(out);
+}
+
 }  // namespace
 
 TEST_CASE("every type quantize writes loads in llama.cpp, and both engines agree on greedy tokens and logits") {
@@ -121,16 +141,23 @@ TEST_CASE("every type quantize writes loads in llama.cpp, and both engines agree
   std::string type;
   int checked = 0;
   while (names >> type) {
-    const fs::path out = d / ("m-" + type + ".gguf");
-    auto q = mstest::run_cli({"quantize", (d / "hf").string(), "-o", out.string(), "--type", type, "--quiet"}, 120s);
-    REQUIRE_MESSAGE(q.exit_code == 0, q.err);
-    auto loaded = json_of(reference(ref, {"load", out.string()}), "llama.cpp load " + type);
-    CHECK(loaded["ok"] == true);
-    compare(ref, out, type);
-    fs::remove(out);
+    quantize_and_compare(ref, d.path(), type);
     ++checked;
   }
   CHECK(checked >= 4);
+}
+
+TEST_CASE("llama.cpp's mixes (Q4_K_M, Q5_K_M, Q3_K_M, ...) load in llama.cpp and both engines agree") {
+  const std::string ref = reference_dir();
+  if (ref.empty()) return;
+  mstest::TempDir d;
+  // 2 layers: Q4_K_M/Q5_K_M keep layer 0's attn_v and ffn_down at the base type and raise
+  // layer 1's to Q6_K; Q3_K_M gives attn_v Q5_K and attn_output/ffn_down Q4_K. The checkpoint
+  // of the single types above. (With seed 24, Q5_K_S agrees to 5e-7 on 4 prompt tokens, then
+  // one int8 rounding flip moves logits ~1%, as described at compare(), and a near tie swaps
+  // the 7th greedy token.)
+  make_checkpoint(d / "hf", {"--seed", "21"});
+  for (const auto& mix : modelswarm::quant_mixes()) quantize_and_compare(ref, d.path(), std::string(mix.name));
 }
 
 TEST_CASE("a Qwen2-style checkpoint (BPE vocabulary padded to vocab_size, NFC normalizer) loads and agrees") {

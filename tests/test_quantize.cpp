@@ -7,9 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "modelswarm/gguf.hpp"
 #include "modelswarm/hf_checkpoint.hpp"
+#include "modelswarm/quant_mix.hpp"
 #include "modelswarm/quantize.hpp"
 #include "process.hpp"
 #include "tempdir.hpp"
@@ -181,6 +184,61 @@ TEST_CASE("type fallbacks follow the row length") {
   CHECK(hf_tensor_type(m, GgmlType::Q4_0, true) == GgmlType::F32);
 }
 
+TEST_CASE("--type Q4_K_M: llama.cpp's per-tensor types, fallbacks for 320-wide rows, and the file runs") {
+  mstest::TempDir d;
+  // 8 layers: more-bits layers 0, 3, 6, 7. ffn_down rows are 320 long: not whole 256-element
+  // blocks, so its Q4_K becomes Q5_0 and its Q6_K Q8_0.
+  generate({"--hf-dir", (d / "hf").string(), "--seed", "6", "--dim", "256", "--heads", "4", "--kv-heads", "2",
+            "--layers", "8", "--ffn", "320", "--vocab", "512"});
+  auto r = mstest::run_cli({"quantize", (d / "hf").string(), "-o", (d / "m.gguf").string(), "--type", "Q4_K_M",
+                            "--json", "--quiet"},
+                           std::chrono::seconds(120));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["type"] == "Q4_K_M");
+  CHECK(j["mix"] == true);
+  CHECK(j["file_type"] == 15);
+  GgufFile g = gguf(d / "m.gguf");
+  CHECK(g.metadata.u32_or("general.file_type", 0) == 15);
+  CHECK(g.metadata.u32_or("general.quantization_version", 0) == 2);
+
+  const std::set<int> more = {0, 3, 6, 7};
+  std::map<std::string, uint64_t> counted;
+  for (const auto& t : g.tensors) {
+    CAPTURE(t.name);
+    ++counted[ggml_type_name(t.type)];
+    const auto layer = gguf_block_index(t.name);
+    const bool up = layer && more.count(int(*layer));
+    if (t.name.find("attn_v.weight") != std::string::npos)
+      CHECK(t.type == (up ? GgmlType::Q6_K : GgmlType::Q4_K));
+    else if (t.name.find("ffn_down.weight") != std::string::npos)
+      CHECK(t.type == (up ? GgmlType::Q8_0 : GgmlType::Q5_0));
+    else if (t.name.find("norm") != std::string::npos)
+      CHECK(t.type == GgmlType::F32);
+    else if (t.name == "output.weight")
+      CHECK(t.type == GgmlType::Q6_K);
+    else
+      CHECK(t.type == GgmlType::Q4_K);  // token_embd, attn_q/k/output, ffn_gate/up
+  }
+  // --json counts what the file holds.
+  CHECK(j["tensor_types"].get<std::map<std::string, uint64_t>>() == counted);
+  CHECK(j["tensors"].get<uint64_t>() == g.tensors.size());
+
+  // Every mix writes a file the engine runs, each with its own file type.
+  for (const char* mix : {"Q4_K_M", "Q5_K_M", "Q3_K_M", "Q4_K_S", "Q5_K_S", "Q3_K_S", "Q3_K_L"}) {
+    CAPTURE(mix);
+    const fs::path out = d / (std::string(mix) + ".gguf");
+    auto q = quantize(d / "hf", out, mix);
+    REQUIRE_MESSAGE(q.exit_code == 0, q.err);
+    CHECK(gguf(out).metadata.u32_or("general.file_type", 0) == quant_mix_info(*quant_mix_from_name(mix)).file_type);
+    auto run = mstest::run_cli({"run", out.string(), "--tokens", "1,45,300,17", "--temp", "0", "-n", "4",
+                                "--ignore-eos", "--threads", "2", "--json", "--quiet"},
+                               std::chrono::seconds(120));
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    CHECK(nlohmann::json::parse(run.out)["tokens"].size() == 4);
+  }
+}
+
 TEST_CASE("Q/K permutation is llama.cpp's: halves of each head interleaved") {
   // head_dim 8: GGUF rows 0..7 take HF rows 0,4,1,5,2,6,3,7; the next head is offset by 8.
   const uint64_t want[] = {0, 4, 1, 5, 2, 6, 3, 7};
@@ -200,6 +258,7 @@ TEST_CASE("refusals: clear errors, exit codes, nothing left behind") {
     auto r = quantize(d / "hf", out, "Q8_1");
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--type") != std::string::npos);
+    CHECK(r.err.find("Q4_K_M") != std::string::npos);  // the mixes are listed too
   }
   SUBCASE("unsupported architecture") {
     mstest::write_file((d / "hf" / "config.json").string(),

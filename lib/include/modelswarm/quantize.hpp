@@ -3,21 +3,26 @@
 // model's size. The same input and options always give the same bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "modelswarm/error.hpp"
 #include "modelswarm/ggml_type.hpp"
 #include "modelswarm/hf_checkpoint.hpp"
+#include "modelswarm/quant_mix.hpp"
 
 namespace modelswarm {
 
 struct QuantizeOptions {
   // File type: one that quantize_type_supported(); per-tensor types follow hf_tensor_type().
   GgmlType type = GgmlType::Q4_0;
+  // Set: a llama.cpp mix (Q4_K_M...) instead, each tensor's type from quant_mix_tensor_type().
+  std::optional<QuantMix> mix;
   unsigned threads = 0;  // 0: all cores
   std::string name;      // general.name; empty: the checkpoint directory's name
   // Called after each chunk with input bytes done and in total; return false to cancel.
@@ -28,6 +33,9 @@ struct QuantizeStats {
   uint64_t input_bytes = 0;   // source tensor bytes read
   uint64_t output_bytes = 0;  // size of the GGUF file
   uint64_t tensors = 0;
+  uint32_t file_type = 0;  // general.file_type written
+  // Tensors written of each GGML type, indexed by type id.
+  std::array<uint64_t, kGgmlTypeIdLimit> tensors_by_type{};
 };
 
 // True for the file types quantize accepts (the type table's `quantize` flag).

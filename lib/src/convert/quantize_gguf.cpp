@@ -9,6 +9,30 @@ namespace modelswarm {
 
 namespace {
 constexpr uint64_t kChunkBytes = 4u << 20;  // output bytes converted per step
+
+// The type of each tensor: the mix's per-tensor rules, or one file type (hf_tensor_type).
+std::vector<GgmlType> tensor_types(const HfCheckpoint& ck, const QuantizeOptions& o) {
+  std::vector<GgmlType> types;
+  QuantMixTensor m;
+  m.arch = ck.arch;
+  m.n_layer = ck.metadata.u32_or(ck.arch + ".block_count", 0);
+  m.n_head = ck.metadata.u32_or(ck.arch + ".attention.head_count", 0);
+  m.n_head_kv = ck.metadata.u32_or(ck.arch + ".attention.head_count_kv", m.n_head);
+  m.has_output = ck.has_output;
+  for (const auto& t : ck.tensors) {
+    if (!o.mix) {
+      types.push_back(hf_tensor_type(t, o.type, ck.has_output));
+      continue;
+    }
+    m.name = t.gguf_name;
+    m.n_dims = static_cast<uint32_t>(t.gguf_dims().size());
+    m.cols = t.cols;
+    const auto layer = gguf_block_index(t.gguf_name);
+    m.layer = layer ? int64_t(*layer) : -1;
+    types.push_back(quant_mix_tensor_type(*o.mix, m));
+  }
+  return types;
+}
 }  // namespace
 
 bool quantize_type_supported(GgmlType type) {
@@ -22,16 +46,19 @@ std::string quantize_type_names(std::string_view sep) {
 
 Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::filesystem::path& out,
                                           const QuantizeOptions& o) {
-  if (!quantize_type_supported(o.type))
-    return Error::invalid_argument("quantize: type must be one of " + quantize_type_names(" "));
+  if (!o.mix && !quantize_type_supported(o.type))
+    return Error::invalid_argument("quantize: type must be one of " + quantize_type_names(" ") + " " +
+                                   quant_mix_names(" "));
+  const uint32_t file_type = o.mix ? quant_mix_info(*o.mix).file_type : llama_file_type_of(o.type);
+  const bool quantized =
+      o.mix || ggml_type_traits(static_cast<uint32_t>(o.type))->block_elements > 1;
   GgufWriter w;
   // general.file_type goes after the hyper-parameters and before the tokenizer, as llama.cpp
   // writes it.
   bool typed = false;
   auto add_file_type = [&] {
-    w.metadata().set("general.file_type", MetaValue::u32(llama_file_type_of(o.type)));
-    if (ggml_type_traits(static_cast<uint32_t>(o.type))->block_elements > 1)
-      w.metadata().set("general.quantization_version", MetaValue::u32(2));
+    w.metadata().set("general.file_type", MetaValue::u32(file_type));
+    if (quantized) w.metadata().set("general.quantization_version", MetaValue::u32(2));
     typed = true;
   };
   for (const auto& [k, v] : ck.metadata.entries()) {
@@ -41,15 +68,15 @@ Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::fil
   }
   if (!typed) add_file_type();
 
-  std::vector<GgmlType> types;
-  for (const auto& t : ck.tensors) {
-    types.push_back(hf_tensor_type(t, o.type, ck.has_output));
-    MS_TRY(w.add_tensor(t.gguf_name, types.back(), t.gguf_dims()));
+  const std::vector<GgmlType> types = tensor_types(ck, o);
+  QuantizeStats st;
+  for (size_t i = 0; i < ck.tensors.size(); ++i) {
+    MS_TRY(w.add_tensor(ck.tensors[i].gguf_name, types[i], ck.tensors[i].gguf_dims()));
+    ++st.tensors_by_type[static_cast<uint32_t>(types[i])];
   }
   MS_ASSIGN_OR_RETURN(HfTensorReader reader, HfTensorReader::open(ck));
   MS_TRY(w.begin(out));
 
-  QuantizeStats st;
   st.input_bytes = ck.input_bytes();
   uint64_t done = 0;
   std::vector<uint8_t> buf;
@@ -74,6 +101,7 @@ Result<QuantizeStats> quantize_checkpoint(const HfCheckpoint& ck, const std::fil
   MS_TRY(w.finish());
   st.output_bytes = w.file_size();
   st.tensors = ck.tensors.size();
+  st.file_type = file_type;
   return st;
 }
 
