@@ -136,7 +136,7 @@ fi
 run_pair "lan profile              " --profile lan -- --profile lan
 run_pair "posix disk I/O           " --profile lan --disk-io posix -- --profile lan --disk-io posix
 run_pair "tcp+uTP                " --profile lan --transport both -- --profile lan --transport both
-run_pair "internet profile (tcp+uTP, default buffers)" --profile internet -- --profile internet
+run_pair "internet profile (prefer-tcp, default buffers)" --profile internet -- --profile internet
 # The same bytes in a hybrid torrent: both sides also compute SHA-1 v1 piece hashes.
 v2rel=$rel
 rel=$(make_release big-hybrid "$SIZE_MB" 4M --hybrid)
