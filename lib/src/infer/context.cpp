@@ -118,13 +118,11 @@ struct Context::Impl {
       rmsnorm_f32(in + size_t(t) * c.n_embd, f32(w), out + size_t(t) * c.n_embd, c.n_embd, c.rms_eps);
   }
 
-  // One pass over `n` tokens at positions n_past..; logits for the last `n_out` of them.
-  Status forward(const int32_t* tokens, uint32_t n, uint32_t n_out, float* logits_out) {
+  // x <- the embeddings of `n` tokens (gemma: scaled by sqrt(n_embd)); the RoPE tables of their
+  // positions from p0.
+  Status embed(const int32_t* tokens, uint32_t n, uint32_t p0) {
     const ModelWeights& W = model->weights();
     const uint32_t E = c.n_embd;
-    const uint32_t p0 = n_past;
-    reserve(n);
-
     for (uint32_t t = 0; t < n; ++t) {
       const WeightTensor& e = W.token_embd;
       MS_TRY(dequantize_row(e.type, static_cast<const uint8_t*>(e.data) + size_t(tokens[t]) * e.row_bytes,
@@ -141,75 +139,103 @@ struct Context::Impl {
       if (c.n_swa)
         infer::rope_cache(c.n_rot, c.rope_freq_base_swa, 1.0f, ff, p0 + t, rope_local.data() + size_t(t) * c.n_rot);
     }
+    return Status::success();
+  }
 
-    for (uint32_t il = 0; il < c.n_layer; ++il) {
-      const LayerWeights& L = W.layers[il];
-      const bool local = layer_is_local(c, il);
-      const float* layer_rope = local ? rope_local.data() : rope.data();
-      norm(x.data(), L.attn_norm, xn.data(), n);
-      MS_TRY(linear_same_input({{&L.wq, q.data(), q_dim}, {&L.wk, k.data(), kv_dim}, {&L.wv, v.data(), kv_dim}},
-                               xn.data(), E, n));
-      add_bias(L.bq, q.data(), n, q_dim);
-      add_bias(L.bk, k.data(), n, kv_dim);
-      add_bias(L.bv, v.data(), n, kv_dim);
-      head_norm(L.q_norm, q.data(), size_t(n) * c.n_head);
-      head_norm(L.k_norm, k.data(), size_t(n) * c.n_head_kv);
-      for (uint32_t t = 0; t < n; ++t) {
-        const float* rc = layer_rope + size_t(t) * c.n_rot;
-        infer::rope_apply(q.data() + size_t(t) * q_dim, c.n_head, c.head_dim, c.n_rot, c.rope_mode, rc);
-        infer::rope_apply(k.data() + size_t(t) * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_mode, rc);
+  // att <- attention of the `n` tokens' q over layer il's cache (kc, vc), positions up to each
+  // token's own (a local layer: only the last n_swa). Every (token, KV head, block of its query
+  // heads) is independent. Blocks of up to 8 heads share the K/V rows; smaller ones when there
+  // would be fewer blocks than threads.
+  void attend_cache(const uint16_t* kc, const uint16_t* vc, uint32_t n, uint32_t p0, bool local) {
+    const uint32_t group = c.n_head / c.n_head_kv;
+    uint32_t block = std::min<uint32_t>(group, 8);
+    auto blocks_per_group = [&] { return (group + block - 1) / block; };
+    while (block > 1 && size_t(n) * c.n_head_kv * blocks_per_group() < pool->size()) block /= 2;
+    const uint32_t bpg = blocks_per_group();
+    const float scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    pool->parallel_for(size_t(n) * c.n_head_kv * bpg, 1, [&](size_t b, size_t e) {
+      thread_local std::vector<float> scratch_buf;
+      const size_t need = infer::attend_scratch_floats(block, n_ctx, c.head_dim);
+      if (scratch_buf.size() < need) scratch_buf.resize(need);
+      for (size_t i = b; i < e; ++i) {
+        const uint32_t t = static_cast<uint32_t>(i / (size_t(c.n_head_kv) * bpg));
+        const uint32_t kvh = static_cast<uint32_t>(i / bpg % c.n_head_kv);
+        const uint32_t h0 = kvh * group + static_cast<uint32_t>(i % bpg) * block;
+        const uint32_t pos = p0 + t, first = local && pos >= c.n_swa ? pos + 1 - c.n_swa : 0;
+        infer::AttendArgs a;
+        a.q = q.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
+        a.n_q = std::min(block, (kvh + 1) * group - h0);
+        a.k = kc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
+        a.v = vc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
+        a.stride = kv_dim;
+        a.n_kv = pos + 1 - first;
+        a.head_dim = c.head_dim;
+        a.scale = scale;
+        a.out = att.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
+        a.scratch = scratch_buf.data();
+        infer::attend(a);
       }
-      uint16_t* kc = k_cache.data() + size_t(il) * n_ctx * kv_dim;
-      uint16_t* vc = v_cache.data() + size_t(il) * n_ctx * kv_dim;
-      infer::store_f16(k.data(), kc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
-      infer::store_f16(v.data(), vc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
+    });
+  }
 
-      // Every (token, KV head, block of its query heads) is independent. Blocks of up to 8 heads
-      // share the K/V rows; smaller ones when there would be fewer blocks than threads.
-      const uint32_t group = c.n_head / c.n_head_kv;
-      uint32_t block = std::min<uint32_t>(group, 8);
-      auto blocks_per_group = [&] { return (group + block - 1) / block; };
-      while (block > 1 && size_t(n) * c.n_head_kv * blocks_per_group() < pool->size()) block /= 2;
-      const uint32_t bpg = blocks_per_group();
-      const float scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-      pool->parallel_for(size_t(n) * c.n_head_kv * bpg, 1, [&](size_t b, size_t e) {
-        thread_local std::vector<float> scratch_buf;
-        const size_t need = infer::attend_scratch_floats(block, n_ctx, c.head_dim);
-        if (scratch_buf.size() < need) scratch_buf.resize(need);
-        for (size_t i = b; i < e; ++i) {
-          const uint32_t t = static_cast<uint32_t>(i / (size_t(c.n_head_kv) * bpg));
-          const uint32_t kvh = static_cast<uint32_t>(i / bpg % c.n_head_kv);
-          const uint32_t h0 = kvh * group + static_cast<uint32_t>(i % bpg) * block;
-          // Causal: positions up to the token's own; a local layer only the last n_swa of them.
-          const uint32_t pos = p0 + t, first = local && pos >= c.n_swa ? pos + 1 - c.n_swa : 0;
-          infer::AttendArgs a;
-          a.q = q.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
-          a.n_q = std::min(block, (kvh + 1) * group - h0);
-          a.k = kc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
-          a.v = vc + size_t(first) * kv_dim + size_t(kvh) * c.head_dim;
-          a.stride = kv_dim;
-          a.n_kv = pos + 1 - first;
-          a.head_dim = c.head_dim;
-          a.scale = scale;
-          a.out = att.data() + size_t(t) * q_dim + size_t(h0) * c.head_dim;
-          a.scratch = scratch_buf.data();
-          infer::attend(a);
-        }
-      });
-      MS_TRY(linear(L.wo, att.data(), q_dim, n, xn.data(), E));
-      post_norm(L.post_attn_norm, xn.data(), n);
-      for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
+  // Layer il's attention block on x: q/k/v, QK-norm, RoPE, the new keys and values into the
+  // cache, attention, the output projection (gemma: post-norm) added to x.
+  Status attention_block(uint32_t il, uint32_t n, uint32_t p0) {
+    const LayerWeights& L = model->weights().layers[il];
+    const bool local = layer_is_local(c, il);
+    const float* layer_rope = local ? rope_local.data() : rope.data();
+    norm(x.data(), L.attn_norm, xn.data(), n);
+    MS_TRY(linear_same_input({{&L.wq, q.data(), q_dim}, {&L.wk, k.data(), kv_dim}, {&L.wv, v.data(), kv_dim}},
+                             xn.data(), c.n_embd, n));
+    add_bias(L.bq, q.data(), n, q_dim);
+    add_bias(L.bk, k.data(), n, kv_dim);
+    add_bias(L.bv, v.data(), n, kv_dim);
+    head_norm(L.q_norm, q.data(), size_t(n) * c.n_head);
+    head_norm(L.k_norm, k.data(), size_t(n) * c.n_head_kv);
+    for (uint32_t t = 0; t < n; ++t) {
+      const float* rc = layer_rope + size_t(t) * c.n_rot;
+      infer::rope_apply(q.data() + size_t(t) * q_dim, c.n_head, c.head_dim, c.n_rot, c.rope_mode, rc);
+      infer::rope_apply(k.data() + size_t(t) * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, c.rope_mode, rc);
+    }
+    uint16_t* kc = k_cache.data() + size_t(il) * n_ctx * kv_dim;
+    uint16_t* vc = v_cache.data() + size_t(il) * n_ctx * kv_dim;
+    infer::store_f16(k.data(), kc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
+    infer::store_f16(v.data(), vc + size_t(p0) * kv_dim, size_t(n) * kv_dim);
+    attend_cache(kc, vc, n, p0, local);
+    MS_TRY(linear(L.wo, att.data(), q_dim, n, xn.data(), c.n_embd));
+    post_norm(L.post_attn_norm, xn.data(), n);
+    for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x[i] += xn[i];
+    return Status::success();
+  }
 
-      norm(x.data(), L.ffn_norm, xn.data(), n);
-      MS_TRY(linear_same_input({{&L.ffn_gate, ffa.data(), c.n_ff}, {&L.ffn_up, ffb.data(), c.n_ff}}, xn.data(), E, n));
-      // On every thread: at 512 tokens this is 3M exponentials a layer.
-      pool->parallel_for(size_t(n) * c.n_ff, 4096, [&](size_t b, size_t e) {
-        if (gemma) gelu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
-        else silu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
-      });
-      MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), E));
-      post_norm(L.post_ffn_norm, xn.data(), n);
-      for (size_t i = 0; i < size_t(n) * E; ++i) x[i] += xn[i];
+  // Layer il's feed-forward block on x: gate and up, SiLU (gemma: GELU), down (gemma: post-norm)
+  // added to x.
+  Status ffn_block(uint32_t il, uint32_t n) {
+    const LayerWeights& L = model->weights().layers[il];
+    norm(x.data(), L.ffn_norm, xn.data(), n);
+    MS_TRY(linear_same_input({{&L.ffn_gate, ffa.data(), c.n_ff}, {&L.ffn_up, ffb.data(), c.n_ff}}, xn.data(),
+                             c.n_embd, n));
+    // On every thread: at 512 tokens this is 3M exponentials a layer.
+    pool->parallel_for(size_t(n) * c.n_ff, 4096, [&](size_t b, size_t e) {
+      if (gemma) gelu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
+      else silu_mul_f32(ffa.data() + b, ffb.data() + b, ffa.data() + b, e - b);
+    });
+    MS_TRY(linear(L.ffn_down, ffa.data(), c.n_ff, n, xn.data(), c.n_embd));
+    post_norm(L.post_ffn_norm, xn.data(), n);
+    for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x[i] += xn[i];
+    return Status::success();
+  }
+
+  // One pass over `n` tokens at positions n_past..; logits for the last `n_out` of them.
+  Status forward(const int32_t* tokens, uint32_t n, uint32_t n_out, float* logits_out) {
+    const ModelWeights& W = model->weights();
+    const uint32_t E = c.n_embd;
+    const uint32_t p0 = n_past;
+    reserve(n);
+    MS_TRY(embed(tokens, n, p0));
+    for (uint32_t il = 0; il < c.n_layer; ++il) {
+      MS_TRY(attention_block(il, n, p0));
+      MS_TRY(ffn_block(il, n));
     }
 
     n_past += n;
