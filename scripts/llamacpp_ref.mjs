@@ -5,11 +5,14 @@
 //   node llamacpp_ref.mjs load     MODEL
 //   node llamacpp_ref.mjs numerics MODEL --tokens 1,2,3 [-n 16] [--top 8] [--threads 2]
 //   node llamacpp_ref.mjs bench    MODEL [-p 128] [-n 32] [-d 0] [--threads 2]
+//   node llamacpp_ref.mjs tokenize MODEL --texts FILE
 //
 // numerics: the greedy continuation of --tokens (n tokens) and the top logits after the prompt.
 // bench: measures what `modelswarm bench` measures: prompt tokens/s of one batch of -p tokens
 // from an empty context, then generated tokens/s of -n single-token steps that start with
 // max(-p, -d) tokens in the context (filled untimed). Token ids follow bench's rule.
+// tokenize: FILE holds a JSON array of strings; prints their token ids (special-token text
+// parsed, no BOS added), one array per string.
 // The package directory comes from LLAMACPP_REF_DIR (its node_modules holds node-llama-cpp).
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -21,13 +24,14 @@ function fail(msg) {
 }
 
 const [mode, modelPath, ...rest] = process.argv.slice(2);
-if (!["load", "numerics", "bench"].includes(mode) || !modelPath) fail("usage: load|numerics|bench MODEL [options]");
-const opt = { threads: 2, p: 128, n: 32, d: 0, top: 8, tokens: "" };
+if (!["load", "numerics", "bench", "tokenize"].includes(mode) || !modelPath)
+  fail("usage: load|numerics|bench|tokenize MODEL [options]");
+const opt = { threads: 2, p: 128, n: 32, d: 0, top: 8, tokens: "", texts: "" };
 for (let i = 0; i < rest.length; i += 2) {
   const key = { "--threads": "threads", "-t": "threads", "-p": "p", "-n": "n", "-d": "d", "--top": "top",
-                "--tokens": "tokens" }[rest[i]];
+                "--tokens": "tokens", "--texts": "texts" }[rest[i]];
   if (!key || rest[i + 1] === undefined) fail(`bad option ${rest[i]}`);
-  opt[key] = key === "tokens" ? rest[i + 1] : Number(rest[i + 1]);
+  opt[key] = key === "tokens" || key === "texts" ? rest[i + 1] : Number(rest[i + 1]);
 }
 
 const dir = process.env.LLAMACPP_REF_DIR;
@@ -53,6 +57,10 @@ async function context(size, batch, flashAttention) {
 
 if (mode === "load") {
   console.log(JSON.stringify({ ok: true, train_context: model.trainContextSize }));
+} else if (mode === "tokenize") {
+  const { readFileSync } = await import("node:fs");
+  const texts = JSON.parse(readFileSync(opt.texts, "utf8"));
+  console.log(JSON.stringify(texts.map((t) => Array.from(model.tokenize(t, true)))));
 } else if (mode === "numerics") {
   const prompt = opt.tokens.split(",").filter((s) => s !== "").map(Number);
   if (prompt.length === 0) fail("--tokens is empty");

@@ -177,6 +177,24 @@ TEST_CASE("Mistral style Metaspace BPE: llama model, scores in merge order, byte
   CHECK((*scores)[262] > (*scores)[264]);
 }
 
+// Gemma 3's tokenizer.json: spaces become "▁" in a normalizer (no prefix space), then a Split on
+// " " that finds none. It is SentencePiece-style BPE with byte fallback, without the prefix.
+TEST_CASE("Gemma 3 style: Replace normalizer and a Split on \" \" convert as Metaspace BPE without a prefix space") {
+  mstest::TempDir d;
+  json t = metaspace_tokenizer();
+  const std::string sp = "\xe2\x96\x81";
+  t["normalizer"] = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", sp}};
+  t["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "MergedWithPrevious"},
+                        {"invert", false}};
+  Metadata md = convert(d.path(), t);
+  CHECK(md.string_or("tokenizer.ggml.model", "") == "llama");
+  CHECK(md.get_bool("tokenizer.ggml.add_space_prefix").value() == false);
+  // The same Split without the normalizer would split real spaces: still refused.
+  t["normalizer"] = nullptr;
+  Error e = refusal(d / "plain", t);
+  CHECK(e.message.find("Split") != std::string::npos);
+}
+
 TEST_CASE("refused tokenizers name what they are") {
   mstest::TempDir d;
   SUBCASE("no tokenizer.json") {

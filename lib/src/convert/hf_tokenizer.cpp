@@ -74,11 +74,16 @@ Status classify(const json& j, const json& model, Converted& c, const std::strin
   const json& norm = j.contains("normalizer") ? j["normalizer"] : null;
   const json& pre = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : null;
   bool metaspace = false, prepend = false, byte_level = false, byte_level_regex = false;
+  bool spaces_replaced = false;  // a normalizer turned every " " into "▁"
   std::string split;
   for (const json* n : flatten(norm, "normalizers")) {
     std::string t = type_of(*n);
     if (t == "Prepend" && n->value("prepend", "") == kSpace) prepend = true;
-    else if (t == "Replace" && n->value("content", "") == kSpace) metaspace = true;
+    else if (t == "Replace" && n->value("content", "") == kSpace) {
+      metaspace = true;
+      auto pat = n->find("pattern");
+      spaces_replaced = pat != n->end() && pat->is_object() && pat->value("String", "") == " ";
+    }
     else if (t == "NFC") c.nfc = true;
     else if (!t.empty())
       return Error::unsupported(src + ": normalizer \"" + t + "\" is not supported");
@@ -95,6 +100,9 @@ Status classify(const json& j, const json& model, Converted& c, const std::strin
       byte_level_regex = p->value("use_regex", true);
     } else if (t == "Split") {
       auto pat = p->find("pattern");
+      // Gemma 3 splits on " " after its normalizer replaced every " " by "▁": nothing is left
+      // to split on, as SentencePiece, which never splits, would have it.
+      if (spaces_replaced && pat != p->end() && pat->is_object() && pat->value("String", "") == " ") continue;
       if (pat == p->end() || !pat->is_object() || !pat->contains("Regex") || !(*pat)["Regex"].is_string() ||
           !split.empty())
         return Error::unsupported(src + ": a Split pre-tokenizer without one regex pattern is not supported");
