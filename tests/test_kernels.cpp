@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "kernels/kernel_bench.hpp"
+#include "kernels/gemm_packed.hpp"
 #include "kernels/kquant2.hpp"
+#include "kernels/type_kernels.hpp"
 #include "modelswarm/kernels.hpp"
 #include "modelswarm/quant.hpp"
 #include "modelswarm/thread_pool.hpp"
@@ -230,33 +232,63 @@ TEST_CASE("matmul equals matvec per token on every ISA, with strides and odd siz
   IsaGuard guard;
   std::mt19937 rng(7);
   ThreadPool pool(2);
-  const std::vector<size_t> tokens = sanitized() ? std::vector<size_t>{1, 5, 17}
-                                                 : std::vector<size_t>{1, 2, 3, 5, 8, 17, 40};
+  const std::vector<size_t> tokens =
+      sanitized() ? std::vector<size_t>{1, 5, 17} : std::vector<size_t>{1, 2, 3, 5, 8, 17, 40};
   for (GgmlType t : engine_types()) {
-    const size_t cols = shapes_for(t)[3];
-    for (size_t rows : {size_t(3), size_t(21), size_t(67)}) {
-      auto m = random_matrix(t, rows, cols, rng);
-      for (size_t n : tokens) {
-        const size_t xs = cols + 3, ys = rows + 2;
-        auto x = gaussian(n * xs, rng);
-        REQUIRE(set_kernel_isa("scalar").ok());
-        std::vector<float> ref(n * rows);
-        for (size_t i = 0; i < n; ++i)
-          REQUIRE(matvec(m.view(), x.data() + i * xs, ref.data() + i * rows, nullptr).ok());
-        for (KernelIsa isa : isas()) {
-          REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
-          std::vector<float> y(n * ys, -7.f);
-          REQUIRE(matmul(m.view(), x.data(), n, xs, y.data(), ys, &pool).ok());
-          for (size_t i = 0; i < n; ++i) {
-            for (size_t r = 0; r < rows; ++r) {
-              INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(t))->name
-                                        << " rows " << rows << " tokens " << n);
-              REQUIRE(std::fabs(y[i * ys + r] - ref[i * rows + r]) <=
-                      kReorderTolerance * magnitude(m, r, x.data() + i * xs));
+    // A few blocks (one partial packed group), and many (whole groups and a partial one).
+    for (size_t cols : {shapes_for(t)[3], shapes_for(t).back()}) {
+      for (size_t rows : {size_t(3), size_t(21), size_t(67)}) {
+        auto m = random_matrix(t, rows, cols, rng);
+        for (size_t n : tokens) {
+          const size_t xs = cols + 3, ys = rows + 2;
+          auto x = gaussian(n * xs, rng);
+          REQUIRE(set_kernel_isa("scalar").ok());
+          std::vector<float> ref(n * rows);
+          for (size_t i = 0; i < n; ++i)
+            REQUIRE(matvec(m.view(), x.data() + i * xs, ref.data() + i * rows, nullptr).ok());
+          for (KernelIsa isa : isas()) {
+            REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+            std::vector<float> y(n * ys, -7.f);
+            REQUIRE(matmul(m.view(), x.data(), n, xs, y.data(), ys, &pool).ok());
+            for (size_t i = 0; i < n; ++i) {
+              for (size_t r = 0; r < rows; ++r) {
+                INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(t))->name << " rows "
+                                          << rows << " tokens " << n);
+                REQUIRE(std::fabs(y[i * ys + r] - ref[i * rows + r]) <=
+                        kReorderTolerance * magnitude(m, r, x.data() + i * xs));
+              }
+              for (size_t r = rows; r < ys; ++r) REQUIRE(y[i * ys + r] == -7.f);  // untouched
             }
-            for (size_t r = rows; r < ys; ++r) REQUIRE(y[i * ys + r] == -7.f);  // untouched
           }
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("every ISA's GEMM weight packer writes the portable packer's bytes") {
+  using namespace kernels;
+  const std::pair<GgmlType, PackWeightsFn> portable[] = {{GgmlType::Q4_0, pack_weights_q4_0},
+                                                         {GgmlType::Q8_0, pack_weights_q8_0},
+                                                         {GgmlType::Q4_K, pack_weights_q4_k},
+                                                         {GgmlType::Q6_K, pack_weights_q6_k}};
+  std::mt19937 rng(5);
+  for (const auto& [type, reference] : portable) {
+    const TypeKernels* k = type_kernels(type);
+    REQUIRE(k);
+    for (size_t cols : shapes_for(type)) {
+      const Matrix m = random_matrix(type, 1, cols, rng);
+      const PackedFormat f = packed_format(type, cols);
+      std::vector<uint8_t> want(f.groups * f.weight_group_bytes(), 0x5A);
+      reference(f, m.data.data(), cols, want.data());
+      for (KernelIsa isa : isas()) {
+        const PackWeightsFn pack = k->isa[size_t(isa)].gemm_pack;
+        if (!pack) continue;
+        std::vector<uint8_t> got(want.size(), 0xA5);  // every byte must be written
+        pack(f, m.data.data(), cols, got.data());
+        INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(type))->name << " cols "
+                                  << cols);
+        CHECK(got == want);
       }
     }
   }

@@ -23,6 +23,10 @@ void silu_mul_f32_avx2(const float* gate, const float* up, float* out, size_t n)
 void gelu_mul_f32_avx2(const float* gate, const float* up, float* out, size_t n);
 void gemm_avx2(const PackedFormat& f, PackWeightsFn pack, const MatrixView& w, const float* x,
                size_t m, size_t x_stride, float* y, size_t y_stride, ThreadPool* pool);
+// Weight packers of the AVX2 GEMM (word transposes); the same bytes as the portable ones.
+void pack_weights_q4_0_avx2(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q4_k_avx2(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q6_k_avx2(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 
 float dot_q8_0_q8_0_avx512(size_t k, const void* w, const void* x);
 float dot_q4_0_q8_pairs_avx512(size_t k, const void* w, const void* x);

@@ -1,10 +1,12 @@
 // AVX2 dot products of Q5_K, Q3_K, Q2_K and IQ4_XS weights with Q8_K activations. Levels are
 // expanded to bytes in element order (unsigned where the format has an offset, which is then
 // taken out exactly with the Q8_K sums); each super-block's integer sum equals the scalar
-// reference's, and is scaled with the same formula, so results equal it bit for bit.
+// reference's; Q5_K adds them up in float lanes (equal up to summation order), the others scale
+// them with the reference's formula, so results equal it bit for bit.
 #include "modelswarm/quant.hpp"
 #include "kernels/kquant2_levels.hpp"
 #include "kernels/kquant2.hpp"
+#include "kernels/kquant_scales_simd.hpp"
 #include "kernels/quant_internal.hpp"
 #include "kernels/simd_avx2.hpp"
 
@@ -36,25 +38,23 @@ namespace {
 [[MS_TARGET_AVX2]] float dot_q5_k_q8_k_avx2(size_t k, const void* vw, const void* vx) {
   const auto* w = static_cast<const BlockQ5_K*>(vw);
   const auto* x = static_cast<const BlockQ8_K*>(vx);
-  float sum = 0;
+  // As Q4_K (dot_kquant_avx2.cpp): sums stay in vector lanes until the end of the row.
+  __m256 acc = _mm256_setzero_ps(), mins = acc;
   for (size_t b = 0; b < k / kQK_K; ++b) {
-    uint8_t sc[8];
-    const int summ = k_scales_min_sum(w[b].scales, x[b].bsums, sc);
+    const __m128i sm = q4k_scales_mins(w[b].scales);
+    const __m256i sc = k_scales16(sm);
     const __m256i qh = loadu(w[b].qh);
-    __m256i acc = _mm256_setzero_si256();
+    __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       const __m256i q = loadu(w[b].qs + 32 * c);
       __m256i lo, hi;
       q5k_levels(q, qh, c, lo, hi);
-      // Levels 0..31: vpmaddubsw pairs stay below 2·31·127.
-      const __m256i p0 = _mm256_maddubs_epi16(lo, loadu(x[b].qs + 64 * c));
-      const __m256i p1 = _mm256_maddubs_epi16(hi, loadu(x[b].qs + 64 * c + 32));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+      sum = k_chunk_sum(sum, lo, hi, x[b].qs, sc, c);
     }
-    sum += x[b].d * (h2f(w[b].d) * float(hsum_i32(acc)) - h2f(w[b].dmin) * float(summ));
+    k_accumulate(sum, sm, x[b].bsums, x[b].d * h2f(w[b].d), x[b].d * h2f(w[b].dmin), acc, mins);
   }
-  return sum;
+  return hsum(_mm256_sub_ps(acc, mins));
 }
 
 [[MS_TARGET_AVX2]] float dot_q3_k_q8_k_avx2(size_t k, const void* vw, const void* vx) {

@@ -1,7 +1,7 @@
 // AVX2 dot products of K-quant weights (Q4_K, Q6_K) with Q8_K activations. Each super-block's
-// integer sum is reduced exactly and scaled with the scalar reference's formula, so results
-// equal the reference bit for bit.
-#include "kernels/kquant2.hpp"
+// integer sums are exact; Q6_K scales them with the scalar reference's formula (results equal it
+// bit for bit), Q4_K adds them up in float lanes (equal up to summation order).
+#include "kernels/kquant_scales_simd.hpp"
 #include "kernels/quant_internal.hpp"
 #include "kernels/simd_avx2.hpp"
 
@@ -13,26 +13,21 @@ using namespace avx2;
   const auto* w = static_cast<const BlockQ4_K*>(vw);
   const auto* x = static_cast<const BlockQ8_K*>(vx);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  float sum = 0;
+  __m256 acc = _mm256_setzero_ps(), mins = acc;
   for (size_t b = 0; b < k / kQK_K; ++b) {
-    uint8_t sc[8];
-    const int summ = k_scales_min_sum(w[b].scales, x[b].bsums, sc);
-    __m256i acc = _mm256_setzero_si256();
+    const __m128i sm = q4k_scales_mins(w[b].scales);
+    const __m256i sc = k_scales16(sm);
+    __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       const __m256i q = loadu(w[b].qs + 32 * c);
       const __m256i lo = _mm256_and_si256(q, low4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      // Nibbles are unsigned (0-15), so vpmaddubsw applies directly; the 6-bit scale multiplies
-      // the 16-bit pair sums in the following vpmaddwd.
-      const __m256i p0 = _mm256_maddubs_epi16(lo, loadu(x[b].qs + 64 * c));
-      const __m256i p1 = _mm256_maddubs_epi16(hi, loadu(x[b].qs + 64 * c + 32));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+      sum = k_chunk_sum(sum, lo, hi, x[b].qs, sc, c);
     }
-    const int sumi = hsum_i32(acc);
-    sum += x[b].d * (h2f(w[b].d) * float(sumi) - h2f(w[b].dmin) * float(summ));
+    k_accumulate(sum, sm, x[b].bsums, x[b].d * h2f(w[b].d), x[b].d * h2f(w[b].dmin), acc, mins);
   }
-  return sum;
+  return hsum(_mm256_sub_ps(acc, mins));
 }
 
 [[MS_TARGET_AVX2]] float dot_q6_k_q8_k_avx2(size_t k, const void* vw, const void* vx) {

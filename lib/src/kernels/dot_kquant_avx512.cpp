@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/decode_acts.hpp"
+#include "kernels/kquant_scales_simd.hpp"
 #include "kernels/quant_internal.hpp"
 #include "kernels/simd_avx512.hpp"
 
@@ -16,17 +17,6 @@ template <class Block>
 [[MS_TARGET_AVX512]] inline void prefetch_ahead(const Block* b) {
   const char* p = reinterpret_cast<const char*>(b) + 2048;
   for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-}
-// The eight 6-bit scales (bytes 0-7 of the result) and mins (bytes 8-15) of a Q4_K block, from
-// its 12 scale bytes read as three words: q4k_scale_min for all eight sub-blocks at once.
-[[MS_TARGET_AVX512]] inline __m128i q4k_scales_mins(const uint8_t* s) {
-  uint32_t w0, w1, w2;
-  std::memcpy(&w0, s, 4);
-  std::memcpy(&w1, s + 4, 4);
-  std::memcpy(&w2, s + 8, 4);
-  const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
-  return _mm_setr_epi32(int(w0 & low6), int((w2 & low4) | (((w0 >> 6) & low2) << 4)),
-                        int(w1 & low6), int(((w2 >> 4) & low4) | (((w1 >> 6) & low2) << 4)));
 }
 }  // namespace
 

@@ -34,7 +34,7 @@ constexpr std::array<TypeKernels, 16> kTypeKernels{{
      {{{dot_f16_f32_scalar}, {dot_f16_f32_avx2}, {dot_f16_f32_avx512}}}},
     {T::Q4_0, block_rows<T::Q4_0, BlockQ4_0, quantize_q4_0, dequantize_q4_0>(), {32, 8, false},
      {{{dot_q4_0_q8_0_scalar},
-       {dot_q4_0_q8_pairs_avx2, &kQ8Pairs, pack_weights_q4_0},
+       {dot_q4_0_q8_pairs_avx2, &kQ8Pairs, pack_weights_q4_0_avx2},
        {dot_q4_0_q8_pairs_avx512, &kQ8Pairs, pack_weights_q4_0_avx512}}}},
     // Q4_1, Q5_0, Q5_1, IQ4_NL: no packed GEMM yet, prefill runs their row dots per token.
     {T::Q4_1, block_rows<T::Q4_1, BlockQ4_1, quantize_q4_1, dequantize_q4_1>(), {},
@@ -60,11 +60,11 @@ constexpr std::array<TypeKernels, 16> kTypeKernels{{
        {dot_q8_0_q8_0_avx512, nullptr, pack_weights_q8_0_avx512}}}},
     {T::Q4_K, block_rows<T::Q4_K, BlockQ4_K, quantize_q4_k, dequantize_q4_k>(), {32, 0, true},
      {{{dot_q4_k_q8_k_scalar},
-       {dot_q4_k_q8_k_avx2, nullptr, pack_weights_q4_k},
+       {dot_q4_k_q8_k_avx2, nullptr, pack_weights_q4_k_avx2},
        {dot_q4_k_q8_k_q4k_order_avx512, &kQ8KInQ4KOrder, pack_weights_q4_k_avx512}}}},
     {T::Q6_K, block_rows<T::Q6_K, BlockQ6_K, quantize_q6_k, dequantize_q6_k>(), {16, 32, false},
      {{{dot_q6_k_q8_k_scalar},
-       {dot_q6_k_q8_k_avx2, nullptr, pack_weights_q6_k},
+       {dot_q6_k_q8_k_avx2, nullptr, pack_weights_q6_k_avx2},
        {dot_q6_k_q8_k_avx512, nullptr, pack_weights_q6_k_avx512}}}},
     // Q5_K, Q3_K, Q2_K, IQ4_XS: no packed GEMM yet; prefill (matmul) takes their row dots.
     {T::Q5_K, block_rows<T::Q5_K, BlockQ5_K, quantize_q5_k, dequantize_q5_k>(), {},
