@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/gemm_packed.hpp"
 #include "kernels/kernel_bench.hpp"
 #include "kernels/gemm_packed.hpp"
 #include "kernels/kquant2.hpp"
@@ -266,34 +267,6 @@ TEST_CASE("matmul equals matvec per token on every ISA, with strides and odd siz
   }
 }
 
-TEST_CASE("every ISA's GEMM weight packer writes the portable packer's bytes") {
-  using namespace kernels;
-  const std::pair<GgmlType, PackWeightsFn> portable[] = {{GgmlType::Q4_0, pack_weights_q4_0},
-                                                         {GgmlType::Q8_0, pack_weights_q8_0},
-                                                         {GgmlType::Q4_K, pack_weights_q4_k},
-                                                         {GgmlType::Q6_K, pack_weights_q6_k}};
-  std::mt19937 rng(5);
-  for (const auto& [type, reference] : portable) {
-    const TypeKernels* k = type_kernels(type);
-    REQUIRE(k);
-    for (size_t cols : shapes_for(type)) {
-      const Matrix m = random_matrix(type, 1, cols, rng);
-      const PackedFormat f = packed_format(type, cols);
-      std::vector<uint8_t> want(f.groups * f.weight_group_bytes(), 0x5A);
-      reference(f, m.data.data(), cols, want.data());
-      for (KernelIsa isa : isas()) {
-        const PackWeightsFn pack = k->isa[size_t(isa)].gemm_pack;
-        if (!pack) continue;
-        std::vector<uint8_t> got(want.size(), 0xA5);  // every byte must be written
-        pack(f, m.data.data(), cols, got.data());
-        INFO(kernel_isa_name(isa) << " " << ggml_type_traits(uint32_t(type))->name << " cols "
-                                  << cols);
-        CHECK(got == want);
-      }
-    }
-  }
-}
-
 TEST_CASE("matvec_multi equals one matvec per matrix, shared or mixed types") {
   IsaGuard guard;
   std::mt19937 rng(11);
@@ -330,9 +303,9 @@ TEST_CASE("matvec_multi equals one matvec per matrix, shared or mixed types") {
   CHECK(matvec_multi(one, x.data(), none, nullptr).error().code == ErrorCode::invalid_argument);
 }
 
-// A Q3_K_M layer runs row-dot matmuls (Q3_K, Q5_K) and packed GEMMs (Q4_K, Q6_K) one after
-// another on the same activations: nothing converted or laid out for one type may be reused for
-// the next.
+// A Q3_K_M layer runs packed GEMMs of several formats (Q3_K, Q4_K, Q5_K, Q6_K: three lane
+// layouts) one after another on the same activations, and other files mix in Q8_0 (row dots on
+// AVX2): nothing converted or laid out for one type may be reused for the next.
 TEST_CASE("matmul: matrices of different types in turn on one input equal scalar on every ISA") {
   IsaGuard guard;
   std::mt19937 rng(13);
@@ -340,7 +313,8 @@ TEST_CASE("matmul: matrices of different types in turn on one input equal scalar
   const size_t cols = 512, n = 3;
   std::vector<Matrix> ms;
   for (GgmlType t : {GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q4_K,
-                     GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q4_0, GgmlType::Q4_K})
+                     GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q4_0, GgmlType::Q8_0,
+                     GgmlType::Q4_K, GgmlType::Q2_K, GgmlType::Q5_K})
     ms.push_back(random_matrix(t, 37, cols, rng));
   const auto x = gaussian(n * cols, rng);
   REQUIRE(set_kernel_isa("scalar").ok());
@@ -361,6 +335,156 @@ TEST_CASE("matmul: matrices of different types in turn on one input equal scalar
           CHECK(std::fabs(y[t * ms[i].rows + r] - ref[i][t * ms[i].rows + r]) <=
                 kReorderTolerance * magnitude(ms[i], r, x.data() + t * cols));
         }
+    }
+  }
+}
+
+// The packed GEMM's weight formats (kernels/gemm_packed.hpp), each with its portable packer and
+// where its fp16 scales sit in a block (dmin or m: -1 where there is none), so that blocks of
+// random or extreme bytes keep finite scales.
+namespace packed {
+using namespace modelswarm::kernels;
+struct Format {
+  GgmlType type;
+  size_t d_at;
+  int dmin_at;
+  PackWeightsFn pack;
+};
+const Format kFormats[] = {
+    {GgmlType::Q4_0, 0, -1, pack_weights_q4_0},     {GgmlType::Q4_1, 0, 2, pack_weights_q4_1},
+    {GgmlType::Q5_0, 0, -1, pack_weights_q5_0},     {GgmlType::Q5_1, 0, 2, pack_weights_q5_1},
+    {GgmlType::IQ4_NL, 0, -1, pack_weights_iq4_nl}, {GgmlType::Q8_0, 0, -1, pack_weights_q8_0},
+    {GgmlType::Q2_K, 80, 82, pack_weights_q2_k},    {GgmlType::Q3_K, 108, -1, pack_weights_q3_k},
+    {GgmlType::Q4_K, 0, 2, pack_weights_q4_k},      {GgmlType::Q5_K, 0, 2, pack_weights_q5_k},
+    {GgmlType::Q6_K, 208, -1, pack_weights_q6_k},   {GgmlType::IQ4_XS, 0, -1, pack_weights_iq4_xs},
+};
+
+// A row of `cols` elements: every byte `fill`, or random when fill < 0; scales in ±0.05.
+std::vector<uint8_t> row_of(const Format& fm, size_t cols, int fill, std::mt19937& rng) {
+  const GgmlTypeTraits t = *ggml_type_traits(uint32_t(fm.type));
+  std::vector<uint8_t> row(*ggml_row_bytes(fm.type, cols));
+  for (auto& v : row) v = uint8_t(fill < 0 ? int(rng()) : fill);
+  std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  for (size_t b = 0; b < cols / t.block_elements; ++b) {
+    uint8_t* block = row.data() + b * t.block_bytes;
+    const uint16_t d = fp32_to_fp16(scale(rng)), dmin = fp32_to_fp16(scale(rng));
+    std::memcpy(block + fm.d_at, &d, 2);
+    if (fm.dmin_at >= 0) std::memcpy(block + fm.dmin_at, &dmin, 2);
+  }
+  return row;
+}
+
+Matrix matrix_of(const Format& fm, size_t rows, size_t cols, int fill, std::mt19937& rng) {
+  Matrix m{fm.type, rows, cols, *ggml_row_bytes(fm.type, cols), {}, std::vector<float>(rows * cols)};
+  for (size_t r = 0; r < rows; ++r) {
+    const auto row = row_of(fm, cols, fill, rng);
+    m.data.insert(m.data.end(), row.begin(), row.end());
+    REQUIRE(dequantize_row(fm.type, row.data(), m.dequant.data() + r * cols, cols).ok());
+  }
+  return m;
+}
+}  // namespace packed
+
+// Every packer on every bit pattern: lane j of group g holds elements B·(16g + j).. of the row,
+// and (level - offset)·scale - min gives back the dequantized weight; levels stay within the
+// format's max_level (which the AVX2 tile's exactness rests on) and empty lanes are zero. The
+// portable packers run on any machine, so formats whose GEMM is AVX-512 only are checked here
+// too; an ISA's own packer (the AVX-512 gathers) must write the same bytes.
+TEST_CASE("packed GEMM: every packer's levels, scales and mins give back the weights") {
+  using namespace modelswarm::kernels;
+  std::mt19937 rng(5);
+  for (const packed::Format& fm : packed::kFormats) {
+    const TypeKernels& tk = *type_kernels(fm.type);
+    REQUIRE(tk.lanes.lane_elements != 0);
+    // A partial last group only; whole groups and a partial one.
+    for (size_t cols : {shapes_for(fm.type)[3], shapes_for(fm.type).back()})
+      for (int fill : {-1, 0xff, 0x00}) {
+        INFO(ggml_type_name(fm.type) << " cols " << cols << " fill " << fill);
+        const auto row = packed::row_of(fm, cols, fill, rng);
+        std::vector<float> want(cols);
+        REQUIRE(dequantize_row(fm.type, row.data(), want.data(), cols).ok());
+        const PackedFormat f = packed_format(fm.type, cols);
+        const size_t B = size_t(f.lane_elements);
+        std::vector<uint8_t> out(f.groups * f.weight_group_bytes(), 0xAB);
+        fm.pack(f, row.data(), cols, out.data());
+        for (size_t lane = 0; lane < 16 * f.groups; ++lane) {
+          const uint8_t* g = out.data() + (lane / 16) * f.weight_group_bytes();
+          const float* scale = reinterpret_cast<const float*>(g + 16 * B);
+          const float scale_l = scale[lane % 16];
+          const float min_l = f.has_min ? scale[16 + lane % 16] : 0.f;
+          for (size_t e = 0; e < B; ++e) {
+            const int level = g[64 * (e / 4) + 4 * (lane % 16) + e % 4];
+            if (lane * B >= cols) {
+              REQUIRE(level == 0);
+              continue;
+            }
+            REQUIRE(level <= f.max_level);
+            const float v = float(level - f.offset) * scale_l - min_l;
+            const float w = want[lane * B + e];
+            INFO("lane " << lane << " element " << e << " level " << level);
+            const float terms = std::fabs(float(level - f.offset) * scale_l) + std::fabs(min_l);
+            REQUIRE(std::fabs(v - w) <= 1e-6f * terms);
+          }
+          if (lane * B >= cols) {
+            CHECK(scale_l == 0.f);
+            CHECK(min_l == 0.f);
+          }
+        }
+        for (KernelIsa isa : isas()) {
+          const PackWeightsFn own = tk.isa[size_t(isa)].gemm_pack;
+          if (!own) continue;
+          std::vector<uint8_t> mine(out.size(), 0xCD);
+          own(f, row.data(), cols, mine.data());
+          CHECK_MESSAGE(mine == out, kernel_isa_name(isa));
+        }
+      }
+  }
+}
+
+// Which path matmul takes: every format above has a GEMM on AVX-512, and on AVX2 wherever its
+// levels fit the int16 pair sums; only the 8-bit ones (Q8_0, the IQ4 codebooks + 128) do not.
+TEST_CASE("packed GEMM: every packed format has a packer on each ISA its levels allow") {
+  using namespace modelswarm::kernels;
+  for (const packed::Format& fm : packed::kFormats) {
+    INFO(ggml_type_name(fm.type));
+    const TypeKernels& tk = *type_kernels(fm.type);
+    CHECK(bool(tk.isa[size_t(KernelIsa::avx512)].gemm_pack));
+    CHECK(bool(tk.isa[size_t(KernelIsa::avx2)].gemm_pack) ==
+          int16_pair_sums_fit(tk.lanes.max_level, 2));
+  }
+}
+
+// matmul on weights of random and of extreme bytes (every level at its maximum, largest scale
+// codes) with activations at full scale of one sign: what would overflow the AVX2 tile's int16
+// pair sums, had it added too many, or saturate vpmaddubsw. Every ISA equals scalar matvec.
+TEST_CASE("packed GEMM: random and extreme blocks equal the row dots on every ISA") {
+  IsaGuard guard;
+  std::mt19937 rng(17);
+  ThreadPool pool(2);
+  const size_t rows = 13, n = 5;
+  for (const packed::Format& fm : packed::kFormats) {
+    const size_t cols = shapes_for(fm.type)[4];
+    for (int fill : {-1, 0xff}) {
+      const Matrix m = packed::matrix_of(fm, rows, cols, fill, rng);
+      for (float sign : {1.f, -1.f}) {
+        const std::vector<float> x(n * cols, sign);
+        REQUIRE(set_kernel_isa("scalar").ok());
+        std::vector<float> ref(n * rows);
+        for (size_t t = 0; t < n; ++t)
+          REQUIRE(matvec(m.view(), x.data() + t * cols, ref.data() + t * rows, nullptr).ok());
+        for (KernelIsa isa : isas()) {
+          REQUIRE(set_kernel_isa(kernel_isa_name(isa)).ok());
+          std::vector<float> y(n * rows, NAN);
+          REQUIRE(matmul(m.view(), x.data(), n, cols, y.data(), rows, &pool).ok());
+          for (size_t t = 0; t < n; ++t)
+            for (size_t r = 0; r < rows; ++r) {
+              INFO(kernel_isa_name(isa) << " " << ggml_type_name(fm.type) << " fill " << fill
+                                        << " sign " << sign << " token " << t << " row " << r);
+              REQUIRE(std::fabs(y[t * rows + r] - ref[t * rows + r]) <=
+                      kReorderTolerance * magnitude(m, r, x.data() + t * cols));
+            }
+        }
+      }
     }
   }
 }

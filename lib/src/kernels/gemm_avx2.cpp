@@ -18,8 +18,7 @@ constexpr int kRows = MS_GEMM2_ROWS;
 constexpr int kCols = MS_GEMM2_COLS;
 
 // Y[c][r] for R packed weight rows and C packed activation rows (as in gemm_avx512.cpp).
-// Chunk: steps whose int16 pair sums are added before widening. A pair sum is at most
-// 2·127·(max level); Chunk of them must stay within 32767.
+// Chunk: steps whose int16 pair sums are added before widening (int16_pair_sums_fit).
 template <int R, int C, int Steps, int Chunk, bool Min>
 [[MS_TARGET_AVX2]] void tile(const PackedFormat& f, const uint8_t* w, size_t w_row,
                              const uint8_t* a, size_t a_row, float* y, size_t y_stride,
@@ -90,10 +89,22 @@ TileFn tile_for(int cols) {
   return cols == 1 ? tile<kRows, 1, Steps, Chunk, Min> : tile<kRows, kCols, Steps, Chunk, Min>;
 }
 
-// 4-bit levels: 8 pair sums of ≤ 2·127·15 fit in int16; Q6_K's 6-bit levels: 2 of ≤ 2·127·63.
+// As many steps per chunk as the levels allow: 8 for 4-bit levels, 4 for 5-bit (2·127·31 each),
+// 2 for Q6_K's 6-bit ones; at most the group's steps.
+template <int Steps, bool Min>
+TileFn tile_chunked(const PackedFormat& f, int cols) {
+  if constexpr (Steps >= 8) {
+    if (int16_pair_sums_fit(f.max_level, 8)) return tile_for<Steps, 8, Min>(cols);
+  }
+  // The type table gives AVX2 packers only to levels that fit two steps (Q6_K's 6 bits).
+  if (int16_pair_sums_fit(f.max_level, 4)) return tile_for<Steps, 4, Min>(cols);
+  return tile_for<Steps, 2, Min>(cols);
+}
+
 TileFn pick_tile(const PackedFormat& f, int cols) {
-  if (f.lane_elements == 16) return tile_for<4, 2, false>(cols);
-  return f.has_min ? tile_for<8, 8, true>(cols) : tile_for<8, 8, false>(cols);
+  if (f.lane_elements == 16)
+    return f.has_min ? tile_chunked<4, true>(f, cols) : tile_chunked<4, false>(f, cols);
+  return f.has_min ? tile_chunked<8, true>(f, cols) : tile_chunked<8, false>(f, cols);
 }
 }  // namespace
 

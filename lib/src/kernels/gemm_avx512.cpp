@@ -210,7 +210,7 @@ TileFn tile_for(int cols) {
 }
 
 TileFn pick_tile(const PackedFormat& f, int cols) {
-  if (f.lane_elements == 16) return tile_for<4, false>(cols);
+  if (f.lane_elements == 16) return f.has_min ? tile_for<4, true>(cols) : tile_for<4, false>(cols);
   return f.has_min ? tile_for<8, true>(cols) : tile_for<8, false>(cols);
 }
 

@@ -9,7 +9,12 @@ namespace modelswarm::kernels {
 PackedFormat packed_format(GgmlType type, size_t cols) {
   const GemmLanes& l = type_kernels(type)->lanes;
   const size_t group_elements = 16 * size_t(l.lane_elements);
-  return {type, l.lane_elements, l.offset, l.has_min, (cols + group_elements - 1) / group_elements,
+  return {type,
+          l.lane_elements,
+          l.offset,
+          l.has_min,
+          l.max_level,
+          (cols + group_elements - 1) / group_elements,
           ggml_type_traits(uint32_t(type))->dot_type};
 }
 
@@ -28,9 +33,13 @@ GroupOut group_at(const PackedFormat& f, uint8_t* dst, size_t g) {
           reinterpret_cast<float*>(p + nbytes + 128)};
 }
 
-// Lane `lane` of a group gets the B values at q; the rest of the record is set by the caller.
-void put_lane(const PackedFormat& f, GroupOut& out, int lane, const int8_t* q) {
+// Lane `lane` of a group gets the B values at q, their scale dx and the sum of the values:
+// the offset correction and the min term's dx·Σx come from it.
+void put_lane(const PackedFormat& f, GroupOut& out, int lane, const int8_t* q, float dx, int sum) {
   for (size_t s = 0; s < f.steps(); ++s) std::memcpy(out.bytes + s * 64 + lane * 4, q + 4 * s, 4);
+  out.scale[lane] = dx;
+  out.init[lane] = -f.offset * sum;
+  out.dxs[lane] = dx * float(sum);
 }
 }  // namespace
 
@@ -44,11 +53,9 @@ void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uin
     for (size_t b = 0; b < cols / kQK8_0; ++b) {
       GroupOut out = group_at(f, dst, b / 16);
       const int lane = int(b % 16);
-      put_lane(f, out, lane, blocks[b].qs);
       int sum = 0;
       for (int8_t v : blocks[b].qs) sum += v;
-      out.scale[lane] = fp16_to_fp32(blocks[b].d);
-      out.init[lane] = -f.offset * sum;
+      put_lane(f, out, lane, blocks[b].qs, fp16_to_fp32(blocks[b].d), sum);
     }
     return;
   }
@@ -62,13 +69,10 @@ void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uin
     GroupOut out = group_at(f, dst, sb * lanes / 16);
     for (size_t sub = 0; sub < lanes; ++sub) {
       const int lane = int(sb * lanes % 16 + sub);
-      put_lane(f, out, lane, q.qs + lane_elements * sub);
       int sum = 0;
       for (size_t j = sub * lane_elements / 16; j < (sub + 1) * lane_elements / 16; ++j)
         sum += q.bsums[j];
-      out.scale[lane] = q.d;
-      if (f.has_min) out.dxs[lane] = q.d * float(sum);
-      else out.init[lane] = -f.offset * sum;
+      put_lane(f, out, lane, q.qs + lane_elements * sub, q.d, sum);
     }
   }
 }

@@ -5,9 +5,11 @@
 // each lane and no horizontal reduction is needed. So weights and activations are repacked into
 // groups of 16 blocks ("lanes") of B elements (B = 32, or 16 for Q6_K): step s of a group is 64
 // bytes, lane j's 4 bytes being elements 4s..4s+3 of block j. Weights become unsigned levels
-// (Q4_0: q, Q8_0: w+128, Q4_K: q, Q6_K: q) with a float scale per lane and, for Q4_K, a float
-// min per lane; activations are the Q8_0 / Q8_K values llama.cpp uses, with per lane the float
-// scale, the constant-offset correction -offset·Σx as int32, and for Q4_K dx·Σx.
+// (the format's value + offset: Q8_0 and the IQ4 codebooks add 128, Q3_K 4, Q5_0 16, Q6_K 32)
+// with a float scale per lane and, for formats with a min term (Q2_K, Q4_K, Q5_K; Q4_1 and
+// Q5_1, whose +m enters as min -m), a float min per lane; activations are the Q8_0 / Q8_K
+// values llama.cpp uses, with per lane the float scale, the constant-offset correction
+// -offset·Σx as int32, and dx·Σx for the min term.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +24,8 @@ struct PackedFormat {
   GgmlType type;
   int lane_elements;     // B
   int offset;            // unsigned level = value + offset (0 when the format has mins)
-  bool has_min;          // Q4_K: per-lane min term
+  bool has_min;          // per-lane min term
+  int max_level;         // largest unsigned level
   size_t groups;         // groups per row (the last one may be partly empty)
   GgmlType act_type;     // the activations' blocks: Q8_0, or Q8_K (lanes are its sub-blocks)
   size_t steps() const { return size_t(lane_elements) / 4; }
@@ -37,7 +40,12 @@ struct GemmLanes {
   int lane_elements = 0;  // B: 32, or 16 (a multiple of 16 dividing 256); 0: not packed
   int offset = 0;
   bool has_min = false;
+  int max_level = 0;  // largest unsigned level the packer writes
 };
+
+// AVX2's vpmaddubsw adds two u8·s8 products into a saturating int16; Q8_0 / Q8_K activations
+// are within ±127, so `n` such pair sums of levels up to max_level can be added exactly when:
+constexpr bool int16_pair_sums_fit(int max_level, int n) { return n * 2 * 127 * max_level <= 32767; }
 
 // The packed format for weights of `type` with rows of `cols`.
 // REQUIRES: the type's row of the type table has lanes.
@@ -54,9 +62,17 @@ void pack_activation_row(const PackedFormat& f, const float* x, size_t cols, uin
 using PackWeightsFn = void (*)(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 // The portable packers (gemm_pack_weights.cpp), for ISAs without gathers.
 void pack_weights_q4_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q4_1(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q5_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q5_1(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_iq4_nl(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 void pack_weights_q8_0(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q2_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q3_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 void pack_weights_q4_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_q5_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 void pack_weights_q6_k(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
+void pack_weights_iq4_xs(const PackedFormat& f, const uint8_t* row, size_t cols, uint8_t* dst);
 
 // Y[c][r] for `rows` packed weight rows (w, w_row bytes apart) and up to GemmKernels::cols packed
 // activation rows (a, a_row bytes apart); writes rows_valid outputs per activation row.

@@ -6,7 +6,8 @@
 // min term needs (m·dx·Σx); a pair record already holds -8·Σx per dword (Q4_0's offset), so
 // the same record serves every format here and one activation conversion per matvec does for
 // all of them. Q5_0 and IQ4_NL use the sums as offsets of unsigned levels (16·Σx, 128·Σx).
-// Prefill has no packed GEMM for these types: matmul runs the row dots for each token.
+// Prefill packs them for the int8 GEMM (gemm_packed.hpp); IQ4_NL on AVX-512 only, its levels
+// (up to 241) being too large for AVX2's int16 pair sums.
 #pragma once
 
 #include <cstddef>
