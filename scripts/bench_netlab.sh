@@ -15,7 +15,9 @@
 #
 # Usage: scripts/bench_netlab.sh [build-dir]     (root; nothing else heavy may run meanwhile)
 #   env: CASES="1 2 3 4 5" PAIR_MB=512 NET_MB=64 FAN_MB=48 FAN_PIECE=256K U=25 (Mbit/s) N=16
-#        FAN_NS="4 8 16"
+#        FAN_NS="4 8 16" NET_RUNS=1 (case 2 rounds; ratios of medians when more)
+#        NET_VARIANTS=all (or "default": case 2 without TCP-only / uTP-only / both)
+#        BASELINE_MS=path/to/other/modelswarm (case 2 measures it too, same links, same rounds)
 #        RUN_TIMEOUT=300 (seconds per transfer) FAN_FLAGS="..." (extra modelswarm flags, fan-out
 #        cases) BASELINES=0 (fan-out without the HTTP and stock-libtorrent runs) KEEP_LOGS=DIR (copy the processes' logs there)
 set -euo pipefail
@@ -206,24 +208,44 @@ case_internet() {
   netlab_add_host l 50mbit 50mbit 20 0 0.5
   local sip; sip=$(netlab_ip s)
   echo "ping RTT: $(netlab_exec l ping -c 3 -q "$sip" | tail -1)"
-  nginx_on s
-  local ct; ct=$(curl_time l "http://$sip:8080/net/model.gguf")
-  stop_pid "$NGINX_PID"
-  echo "nginx -> curl: ${ct} s = $(pyc "print(f'{$bytes/$ct/1e6:.2f} MB/s')")"
-  local label flags t0 times
-  for label in "default (internet profile)|" "TCP only|--transport tcp" "uTP only|--transport utp" "TCP and uTP (libtorrent's way)|--transport both"; do
-    flags=${label#*|}; label=${label%%|*}
-    # shellcheck disable=SC2086
-    start_seeder s "$rel" "$work/s.log" --no-lsd $flags
-    rm -rf "$work/h/l"
-    t0=$(now)
-    # shellcheck disable=SC2086
-    start_fetch l "$rel/.modelswarm/release.torrent" "$work/l.log" --no-lsd --peer "$sip:6881" $flags
-    times=$(wait_done "$t0" '"event":"done"' "$work/l.log")
-    stop_pid "$FETCH_PID"; stop_pid "$SEED_PID"
-    if [ "$times" = timeout ]; then echo "$label: timed out after ${RUN_TIMEOUT} s"; continue; fi
-    echo "modelswarm, $label: ${times} s = $(pyc "print(f'{$bytes/$times/1e6:.2f} MB/s = {$ct/$times:.2f} x curl')")"
+  local variants=("default (internet profile)|")
+  [ -n "${BASELINE_MS:-}" ] && variants+=("baseline build, default profile|BASELINE")
+  [ "${NET_VARIANTS:-all}" = all ] && variants+=("TCP only|--transport tcp" "uTP only|--transport utp" "TCP and uTP (libtorrent's way)|--transport both")
+  local label flags t0 times ct run bin=$ms
+  local -A all_times=()
+  local curls=()
+  # NET_RUNS rounds, each: nginx -> curl, then every variant; the ratios use the median times.
+  for run in $(seq "${NET_RUNS:-1}"); do
+    nginx_on s
+    ct=$(curl_time l "http://$sip:8080/net/model.gguf")
+    stop_pid "$NGINX_PID"
+    curls+=("$ct")
+    echo "nginx -> curl: ${ct} s = $(pyc "print(f'{$bytes/$ct/1e6:.2f} MB/s')")"
+    for label in "${variants[@]}"; do
+      flags=${label#*|}; label=${label%%|*}
+      ms=$bin
+      if [ "$flags" = BASELINE ]; then ms=$BASELINE_MS; flags=; fi
+      # shellcheck disable=SC2086
+      start_seeder s "$rel" "$work/s.log" --no-lsd $flags
+      rm -rf "$work/h/l"
+      t0=$(now)
+      # shellcheck disable=SC2086
+      start_fetch l "$rel/.modelswarm/release.torrent" "$work/l.log" --no-lsd --peer "$sip:6881" $flags
+      times=$(wait_done "$t0" '"event":"done"' "$work/l.log")
+      stop_pid "$FETCH_PID"; stop_pid "$SEED_PID"
+      ms=$bin
+      if [ "$times" = timeout ]; then echo "$label: timed out after ${RUN_TIMEOUT} s"; continue; fi
+      all_times[$label]+="$times "
+      echo "modelswarm, $label: ${times} s = $(pyc "print(f'{$bytes/$times/1e6:.2f} MB/s = {$ct/$times:.2f} x curl')")"
+    done
   done
+  local joined="${curls[*]}"
+  ct=$(pyc "import statistics; print(statistics.median([${joined// /,}]))")
+  if [ "${NET_RUNS:-1}" -gt 1 ]; then
+    for label in "${!all_times[@]}"; do
+      pyc "import statistics; t=statistics.median([float(x) for x in '${all_times[$label]}'.split()]); print(f'median of ${NET_RUNS} runs, $label: {t:.2f} s = {$ct/t:.2f} x curl (median {$ct:.2f} s)')"
+    done
+  fi
   lt_seed s "$rel/.modelswarm/release.torrent" "$work/pub" "$work/lts.log"
   rm -rf "$work/lt-out"
   lt_fetch l "$rel/.modelswarm/release.torrent" "$work/lt-out" "$work/ltf.log" --peer "$sip:6881"
