@@ -7,7 +7,6 @@
 #include <set>
 #include <sstream>
 
-#include <libtorrent/bdecode.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <nlohmann/json.hpp>
 
@@ -268,28 +267,6 @@ TEST_CASE("the torrent is v2-only, named after the release, and matches the sign
   m = p.manifest();
   m.files.pop_back();
   CHECK_FALSE(modelswarm::check_torrent_matches_manifest(ti, m).ok());
-}
-
-TEST_CASE("the torrent carries copies of the manifest and signature outside its info dictionary") {
-  Packed p({5});
-  std::string t = mstest::read_file((p.dir / modelswarm::kTorrentPath).string());
-  std::string manifest = mstest::read_file((p.dir / modelswarm::kManifestPath).string());
-  std::string signature = mstest::read_file((p.dir / modelswarm::kSignaturePath).string());
-  libtorrent::error_code ec;
-  libtorrent::bdecode_node root = libtorrent::bdecode({t.data(), static_cast<std::ptrdiff_t>(t.size())}, ec);
-  REQUIRE(!ec);
-  auto key = [](std::string_view k) { return libtorrent::string_view(k.data(), k.size()); };
-  CHECK(root.dict_find_string_value(key(modelswarm::kTorrentManifestKey)) == manifest);
-  CHECK(root.dict_find_string_value(key(modelswarm::kTorrentSignatureKey)) == signature);
-  CHECK(!root.dict_find_dict("info").dict_find(key(modelswarm::kTorrentManifestKey)));
-  libtorrent::torrent_info ti(libtorrent::span<const char>(t.data(), static_cast<long>(t.size())), libtorrent::from_span);
-  CHECK(modelswarm::check_torrent_meta_files(ti, manifest, signature).ok());
-  // Bytes the torrent's two files do not hash to are refused, whatever signs them.
-  std::string changed = manifest;
-  changed.back() ^= 1;
-  CHECK(modelswarm::check_torrent_meta_files(ti, changed, signature).error().code == modelswarm::ErrorCode::content);
-  CHECK(modelswarm::check_torrent_meta_files(ti, manifest, signature + "\n").error().code ==
-        modelswarm::ErrorCode::content);
 }
 
 TEST_CASE("--hybrid adds v1 metadata that libtorrent accepts") {

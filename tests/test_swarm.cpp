@@ -2,12 +2,6 @@
 // must happen before any model data is downloaded.
 #include <doctest/doctest.h>
 
-#include <libtorrent/bdecode.hpp>
-#include <libtorrent/entry.hpp>
-
-#include <cstdint>
-
-#include "modelswarm/manifest.hpp"
 #include "modelswarm/registry.hpp"
 #include "swarm_helpers.hpp"
 
@@ -33,84 +27,7 @@ int listening_port(mstest::Background& seed) {
   return events(seed.out(), "listening").at(0)["port"];
 }
 
-// `from` with its copies of the signed files (modelswarm-manifest/-signature) replaced, or
-// removed when `manifest` is empty; the info dictionary, and so the info-hash, is untouched.
-void rewrite_carried_meta(const fs::path& from, const fs::path& to, const std::string& manifest,
-                          const std::string& signature) {
-  namespace lt = libtorrent;
-  std::string bytes = mstest::read_file(from.string());
-  lt::error_code ec;
-  lt::bdecode_node node = lt::bdecode({bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())}, ec);
-  REQUIRE(!ec);
-  lt::entry e;
-  e = node;
-  REQUIRE(e.find_key(std::string(modelswarm::kTorrentManifestKey)));
-  e.dict().erase(std::string(modelswarm::kTorrentManifestKey));
-  e.dict().erase(std::string(modelswarm::kTorrentSignatureKey));
-  if (!manifest.empty()) {
-    e[std::string(modelswarm::kTorrentManifestKey)] = manifest;
-    e[std::string(modelswarm::kTorrentSignatureKey)] = signature;
-  }
-  std::vector<char> buf;
-  lt::bencode(std::back_inserter(buf), e);
-  mstest::write_file(to.string(), std::string(buf.begin(), buf.end()));
-}
-
-// Position of the first event of `kind` in a fetch's output (SIZE_MAX if none).
-size_t first_event(const std::string& out, const std::string& kind) {
-  auto lines = json_lines(out);
-  for (size_t i = 0; i < lines.size(); ++i)
-    if (lines[i].value("event", "") == kind) return i;
-  return SIZE_MAX;
-}
-
 }  // namespace
-
-TEST_CASE("a .torrent from pack carries the signed files: checked before any connection") {
-  Home home;
-  mstest::TempDir tmp;
-  modelswarm::KeyPair key = modelswarm::generate_key_pair();
-  Release r = make_release(tmp / "pub", {.name = "carried", .size = scaled(8 << 20)}, &key);
-  Peer seeder = start_seed({r.dir}, tmp / "seed");
-  auto fetch = [&](const fs::path& torrent, const std::string& trusted) {
-    return mstest::run_cli(fetch_args(torrent.string(), trusted, tmp / "out", {"--peer", peer_arg(seeder.port)}),
-                           120s);
-  };
-
-  SUBCASE("the manifest is verified before the first connection, the model data wanted at once") {
-    auto res = fetch(r.torrent, r.public_key);
-    INFO(res.err);
-    REQUIRE(res.exit_code == 0);
-    check_verified_copy(r, tmp / "out" / r.name);
-    CHECK(first_event(res.out, "manifest_verified") < first_event(res.out, "peer"));
-    CHECK(first_event(res.out, "manifest_verified") < first_event(res.out, "piece"));
-  }
-  SUBCASE("a torrent without the copies: the two files come first, from the peer") {
-    rewrite_carried_meta(r.torrent, tmp / "plain.torrent", "", "");
-    auto res = fetch(tmp / "plain.torrent", r.public_key);
-    INFO(res.err);
-    REQUIRE(res.exit_code == 0);
-    check_verified_copy(r, tmp / "out" / r.name);
-    CHECK(first_event(res.out, "peer") < first_event(res.out, "manifest_verified"));
-  }
-  SUBCASE("copies signed by a key the user does not trust: refused without connecting") {
-    auto res = fetch(r.torrent, modelswarm::generate_key_pair().public_key.to_base64());
-    CHECK(res.exit_code == 3);
-    CHECK(events(res.out, "peer").empty());
-    CHECK(downloaded_bytes(res.out) == 0);
-  }
-  SUBCASE("copies that are not the torrent's files, though signed by the trusted key: refused") {
-    Release other = make_release(tmp / "pub2", {.name = "carried", .size = scaled(8 << 20), .seed = 99}, &key);
-    rewrite_carried_meta(r.torrent, tmp / "swapped.torrent",
-                         mstest::read_file((other.dir / ".modelswarm" / "manifest.json").string()),
-                         mstest::read_file((other.dir / ".modelswarm" / "manifest.json.minisig").string()));
-    auto res = fetch(tmp / "swapped.torrent", r.public_key);
-    CHECK(res.exit_code == 4);
-    CHECK(res.err.find("embedded") != std::string::npos);
-    CHECK(events(res.out, "peer").empty());
-    CHECK(!fs::exists(tmp / "out" / r.name));
-  }
-}
 
 TEST_CASE("fetch from one seeder process: verified release in place, registered, staging gone") {
   Home home;

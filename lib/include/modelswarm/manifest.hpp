@@ -21,13 +21,6 @@ inline constexpr std::string_view kReleaseMetaDir = ".modelswarm";
 inline constexpr std::string_view kManifestPath = ".modelswarm/manifest.json";
 inline constexpr std::string_view kSignaturePath = ".modelswarm/manifest.json.minisig";
 inline constexpr std::string_view kTorrentPath = ".modelswarm/release.torrent";
-// Top-level keys of release.torrent (outside the info dictionary, so the info-hash does not
-// cover them) that carry copies of the manifest and its signature: a fetch from the .torrent
-// checks them before it connects, instead of downloading the two files first. Releases whose
-// manifest is larger than the cap do not embed it.
-inline constexpr std::string_view kTorrentManifestKey = "modelswarm-manifest";
-inline constexpr std::string_view kTorrentSignatureKey = "modelswarm-signature";
-inline constexpr size_t kMaxEmbeddedManifestBytes = 16u << 20;
 // Name of the chunk covering a model file's header (and the padding up to the first tensor),
 // and of the single chunk of a file that is not a model.
 inline constexpr std::string_view kHeaderChunkName = "(header)";

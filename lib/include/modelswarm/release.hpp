@@ -114,11 +114,6 @@ Status record_release_seen(const VerifiedManifest& v);
 // otherwise (format error for a torrent without v2 metadata).
 Status check_torrent_matches_manifest(const libtorrent::torrent_info& torrent, const Manifest& m);
 
-// The torrent's two manifest files are exactly these bytes (sizes and v2 pieces roots), so what
-// libtorrent downloads for them can only be these bytes. Content error otherwise.
-Status check_torrent_meta_files(const libtorrent::torrent_info& torrent, std::string_view manifest_bytes,
-                                std::string_view signature_bytes);
-
 // A .torrent carried with a release (a bundle) must describe exactly it: the manifest match
 // above, piece layers that hash to the signed roots (libtorrent does not check them when it
 // parses a torrent, and a seeder would serve pieces nobody can verify), and the manifest and

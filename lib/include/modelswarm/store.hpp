@@ -74,10 +74,6 @@ Result<ReuseReport> reuse_chunks(const Manifest& target, const std::filesystem::
                                  const std::vector<ReuseSource>& sources,
                                  const ReuseOptions& options = {});
 
-// Bytes of `target`'s chunks that some source holds: what reuse_chunks would try to copy into
-// an empty target directory (0: it would copy nothing). Reads only the manifests.
-uint64_t reusable_bytes(const Manifest& target, const std::vector<ReuseSource>& sources);
-
 // reuse_chunks from registered_sources(); registry problems are added to the warnings.
 Result<ReuseReport> reuse_registered(const Manifest& target, const std::filesystem::path& target_dir,
                                      const ReuseOptions& options = {});

@@ -292,9 +292,6 @@ struct FetchResult {
 
 // Fetches one release into options.out_dir/<name>:
 //   metadata (magnet) -> the two .modelswarm files only -> signature and torrent/manifest match
-//   (when the .torrent carries copies of the two files, see kTorrentManifestKey, and the staging
-//   is new and nothing is to be copied: these checks first, before any connection, and every
-//   file wanted from the start)
 //   -> chunks already on this machine copied into the staging files, libtorrent rechecks them
 //   -> the remaining model data, each piece checked by libtorrent against the signed v2 roots
 //   -> the directory check (no missing or extra files, sizes, no links; every chunk SHA-256

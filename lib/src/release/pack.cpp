@@ -259,12 +259,7 @@ Result<detail::BuiltTorrent> write_release_meta(const fs::path& dir, const Manif
   if (ec) return Error::io(meta.string() + ": cannot create: " + ec.message());
   MS_TRY(write_file_atomic(dir / kManifestPath, s.json, 0644));
   MS_TRY(write_file_atomic(dir / kSignaturePath, s.signature, 0644));
-  detail::TorrentSpec with_meta = spec;
-  if (s.json.size() <= kMaxEmbeddedManifestBytes) {
-    with_meta.embedded_manifest = s.json;
-    with_meta.embedded_signature = s.signature;
-  }
-  MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt, detail::build_torrent(with_meta, std::move(tfiles)));
+  MS_ASSIGN_OR_RETURN(detail::BuiltTorrent bt, detail::build_torrent(spec, std::move(tfiles)));
   MS_TRY(write_file_atomic(dir / kTorrentPath, std::string_view(bt.bytes.data(), bt.bytes.size()), 0644));
   MS_TRY(record_seen_manifest(key_id, m.name, m.version, s.digest,
                               o.resign ? SeenManifest::replace : SeenManifest::keep_first, Ledger::signed_here));

@@ -3,21 +3,18 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-#include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/file_storage.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/torrent_info.hpp>
 
 #include <algorithm>
-#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <memory>
 
 #include "crypto/merkle.hpp"
-#include "modelswarm/manifest.hpp"
 #include "util/file_io.hpp"
 
 namespace modelswarm::detail {
@@ -102,12 +99,7 @@ Result<BuiltTorrent> build_torrent(const TorrentSpec& spec, std::vector<TorrentI
     if (spec.hybrid) MS_TRY(set_v1_hashes(ct, spec.release_dir, spec.name));
 
     BuiltTorrent out;
-    libtorrent::entry e = ct.generate();
-    if (!spec.embedded_manifest.empty()) {
-      e[std::string(kTorrentManifestKey)] = spec.embedded_manifest;
-      e[std::string(kTorrentSignatureKey)] = spec.embedded_signature;
-    }
-    libtorrent::bencode(std::back_inserter(out.bytes), e);
+    out.bytes = ct.generate_buf();
     libtorrent::error_code ec;
     libtorrent::torrent_info ti(libtorrent::span<const char>(out.bytes.data(), static_cast<long>(out.bytes.size())),
                                 ec, libtorrent::from_span);

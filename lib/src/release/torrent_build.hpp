@@ -24,8 +24,6 @@ struct TorrentSpec {
   std::vector<std::string> trackers;
   std::vector<std::string> web_seeds;
   std::filesystem::path release_dir;  // read again only for a hybrid torrent's SHA-1 pieces
-  // Signed manifest and signature to embed at the top level (kTorrentManifestKey); none if empty.
-  std::string embedded_manifest, embedded_signature;
 };
 
 struct BuiltTorrent {

@@ -105,28 +105,6 @@ Status check_torrent_matches_manifest(const libtorrent::torrent_info& ti, const 
   return Status::success();
 }
 
-Status check_torrent_meta_files(const libtorrent::torrent_info& ti, std::string_view manifest_bytes,
-                                std::string_view signature_bytes) {
-  const libtorrent::file_storage& files = ti.files();
-  const std::string prefix = ti.name() + "/";
-  int found = 0;
-  for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
-    std::string p = files.file_path(i);
-    const std::string_view* bytes = p == prefix + std::string(kManifestPath)    ? &manifest_bytes
-                                    : p == prefix + std::string(kSignaturePath) ? &signature_bytes
-                                                                                : nullptr;
-    if (!bytes) continue;
-    ++found;
-    if (static_cast<uint64_t>(files.file_size(i)) != bytes->size() ||
-        std::memcmp(files.root(i).data(), pieces_root_of(*bytes).data(), 32) != 0)
-      return Error::content("torrent does not describe the release's " + p);
-  }
-  if (found != 2)
-    return Error::content("torrent does not carry " + std::string(kManifestPath) + " and " +
-                          std::string(kSignaturePath));
-  return {};
-}
-
 Status check_carried_torrent(std::string_view torrent, const Manifest& m, std::string_view manifest_bytes,
                              std::string_view signature_bytes) {
   libtorrent::error_code ec;
@@ -135,7 +113,18 @@ Status check_carried_torrent(std::string_view torrent, const Manifest& m, std::s
   if (ec) return Error::format("torrent is malformed: " + ec.message());
   MS_TRY(check_torrent_matches_manifest(ti, m));
   MS_TRY(check_piece_layers(ti));
-  return check_torrent_meta_files(ti, manifest_bytes, signature_bytes);
+  const libtorrent::file_storage& files = ti.files();
+  for (libtorrent::file_index_t i(0); i < files.end_file(); ++i) {
+    std::string p = files.file_path(i);
+    const std::string_view* bytes = p == m.name + "/" + std::string(kManifestPath)    ? &manifest_bytes
+                                    : p == m.name + "/" + std::string(kSignaturePath) ? &signature_bytes
+                                                                                      : nullptr;
+    if (!bytes) continue;
+    if (static_cast<uint64_t>(files.file_size(i)) != bytes->size() ||
+        std::memcmp(files.root(i).data(), pieces_root_of(*bytes).data(), 32) != 0)
+      return Error::content("torrent does not describe the release's " + p);
+  }
+  return {};
 }
 
 Result<TorrentSummary> read_release_torrent(const std::filesystem::path& torrent_file, const Manifest* must_match) {

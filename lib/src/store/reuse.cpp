@@ -237,14 +237,6 @@ void tally(const std::vector<Job>& jobs, const std::vector<JobResult>& results, 
 
 }  // namespace
 
-uint64_t reusable_bytes(const Manifest& target, const std::vector<ReuseSource>& sources) {
-  ReuseReport rep;
-  rep.present.resize(target.files.size());
-  uint64_t total = 0;
-  plan_jobs(target, index_sources(sources), ReuseOptions{}, rep, total);
-  return total;
-}
-
 Result<ReuseReport> reuse_chunks(const Manifest& target, const fs::path& target_dir,
                                  const std::vector<ReuseSource>& sources, const ReuseOptions& o) {
   ReuseReport rep;

@@ -1,6 +1,6 @@
-// fetch: metadata -> the two .modelswarm files (or their copies in the .torrent) -> manifest
-// checks -> model data (merkle-checked by libtorrent) -> directory check -> one rename of the
-// staging directory into place. See swarm.hpp for the contract.
+// fetch: metadata -> the two .modelswarm files -> manifest checks -> model data (merkle-checked
+// by libtorrent) -> directory check -> one rename of the staging directory into place. See
+// swarm.hpp for the contract.
 #include <libtorrent/load_torrent.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
@@ -71,8 +71,6 @@ class Fetch {
   Status maybe_read_manifest();
   Status on_read_piece(const lt::read_piece_alert& a);
   Status on_manifest_ready();
-  Status check_embedded_meta();
-  Status accept_manifest(GateResult gate);
   Status start_reuse();
   Status on_reuse_done(Result<ReuseReport> r);
   Status start_download();
@@ -131,10 +129,6 @@ class Fetch {
   bool resume_pending_ = false;
   std::optional<Clock::time_point> nudge_at_;
   bool piece_layers_known_ = false;
-  // Set by prepare() when the .torrent's copies of the signed files passed the gate and the
-  // torrent was added with every file wanted; taken by on_manifest_ready().
-  std::optional<GateResult> early_gate_;
-  bool wanted_from_start_ = false;
   bool rechecked_ = false;  // pieces were taken from disk (see start_download)
   std::set<lt::piece_index_t> received_pieces_;  // pieces with blocks from peers this run
   // Stall detection: the last time a byte arrived or the fetch moved on a step.
@@ -224,26 +218,17 @@ Status Fetch::prepare() {
   piece_layers_known_ = atp_.ti && atp_.ti->v2_piece_hashes_verified();
   if (atp_.flags & lt::torrent_flags::super_seeding)
     atp_.flags &= ~lt::torrent_flags::super_seeding;
+  keep_seed_connections(true);
+  lt::error_code lec;
+  h_ = s_.ses->add_torrent(atp_, lec);
+  if (lec) return Error::network(o_.source + ": cannot add torrent: " + lec.message());
+  s_.connect_explicit_peers(h_);
   // A run that was killed leaves pieces in the staging files that its last resume data may not
   // list yet: hash what is on disk rather than fetch those pieces again.
   bool staged = false;
   for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec))
     staged = staged || it->is_regular_file();
-  if (!staged) MS_TRY(check_embedded_meta());
-  if (early_gate_) {
-    wanted_from_start_ = true;
-    atp_.flags &= ~lt::torrent_flags::default_dont_download;
-    // The staging is new: the files just reserved hold nothing to check (a check would keep
-    // the torrent from downloading while it hashes them).
-    MS_TRY(reserve({}));
-    atp_.flags |= lt::torrent_flags::no_verify_files;
-  }
-  keep_seed_connections(true);
-  lt::error_code lec;
-  h_ = s_.ses->add_torrent(atp_, lec);
-  if (lec) return Error::network(o_.source + ": cannot add torrent: " + lec.message());
-  s_.connect_explicit_peers(h_);
   if (staged && h_.torrent_file()) recheck();
   if (h_.torrent_file()) return on_metadata();
   name_ = atp_.name;
@@ -281,13 +266,6 @@ Status Fetch::on_metadata() {
   if (manifest_file_.size > static_cast<std::int64_t>(kMaxManifestBytes) ||
       signature_file_.size > static_cast<std::int64_t>(kMaxSignatureBytes) || signature_file_.size == 0 || manifest_file_.size == 0)
     return Error::content(o_.source + ": manifest or signature has an implausible size");
-  if (early_gate_) {
-    stage_ = Stage::manifest;
-    Event e = event(Event::Kind::metadata);
-    e.dir = (o_.out_dir / name_).string();
-    s_.emit(e);
-    return on_manifest_ready();
-  }
   for (MetaFile* m : {&manifest_file_, &signature_file_}) {
     lt::peer_request first = files.map_file(m->index, 0, 1);
     lt::peer_request last = files.map_file(m->index, m->size - 1, 1);
@@ -345,64 +323,19 @@ Status Fetch::on_read_piece(const lt::read_piece_alert& a) {
 }
 
 Status Fetch::on_manifest_ready() {
-  if (early_gate_) {
-    GateResult gate = std::move(*early_gate_);
-    early_gate_.reset();
-    MS_TRY(accept_manifest(std::move(gate)));
-  } else {
-    MS_ASSIGN_OR_RETURN(GateResult gate,
-                        check_release_metadata(manifest_file_.bytes, signature_file_.bytes,
-                                               o_.trusted_keys, KeyPolicy::strict, *ti_, o_.source));
-    MS_TRY(accept_manifest(std::move(gate)));
-  }
-  Event e = event(Event::Kind::manifest_verified);
-  e.message = manifest_->publisher.public_key;
-  s_.emit(e);
-  if (!wanted_from_start_) return o_.reuse ? start_reuse() : start_download();
-  if (o_.reuse) {  // prepare() found nothing to copy: report that, as the reuse step would
-    ReuseReport none;
-    none.present.resize(manifest_->files.size());
-    for (const ManifestFile& f : manifest_->files)
-      for (const Chunk& c : f.chunks) none.chunks_total += c.size > 0;
-    return on_reuse_done(std::move(none));
-  }
-  return start_download();
-}
-
-// The manifest, signed by a trusted key, must be the one this fetch was asked for.
-Status Fetch::accept_manifest(GateResult gate) {
+  MS_ASSIGN_OR_RETURN(GateResult gate,
+                      check_release_metadata(manifest_file_.bytes, signature_file_.bytes,
+                                             o_.trusted_keys, KeyPolicy::strict, *ti_, o_.source));
   verified_ = std::move(gate.verified);
   manifest_ = &verified_->manifest;
   if (o_.channel) MS_TRY(check_channel_release(*o_.channel, *verified_));
-  const std::string torrent_name = ti_ ? name_ : atp_.ti->name();
-  if (manifest_->name != torrent_name)
-    return Error::content(o_.source + ": torrent name '" + torrent_name + "' differs from the manifest's '" +
+  if (manifest_->name != name_)
+    return Error::content(o_.source + ": torrent name '" + name_ + "' differs from the manifest's '" +
                           manifest_->name + "'");
-  return Status::success();
-}
-
-// pack embeds the two signed files in release.torrent. When they pass the gate before the
-// torrent is added, and no local release holds chunks to copy first, every file is wanted from
-// the start: no round of downloading the two files before the model data, and no connection
-// turns not interested after them (libtorrent 2.0.8 then ends the connection's slow start and
-// keeps two requests in flight until its next one-second tick). Otherwise (no copies, a staging
-// to resume, chunks to reuse) the files are downloaded first, as they always were.
-Status Fetch::check_embedded_meta() {
-  std::optional<EmbeddedMeta> meta = embedded_release_meta(torrent_bytes_);
-  if (!meta || !atp_.ti) return Status::success();
-  if (Status st = check_torrent_meta_files(*atp_.ti, meta->manifest, meta->signature); !st.ok())
-    return Error::content(o_.source + ": the manifest embedded in it differs from its files: " +
-                          st.error().message);
-  MS_ASSIGN_OR_RETURN(GateResult gate, check_release_metadata(meta->manifest, meta->signature, o_.trusted_keys,
-                                                              KeyPolicy::strict, *atp_.ti, o_.source));
-  if (o_.reuse) {
-    auto sources = registered_sources();
-    if (!sources.ok() || reusable_bytes(gate.verified.manifest, *sources) > 0) return Status::success();
-  }
-  manifest_file_.bytes = std::move(meta->manifest);
-  signature_file_.bytes = std::move(meta->signature);
-  early_gate_ = std::move(gate);
-  return Status::success();
+  Event e = event(Event::Kind::manifest_verified);
+  e.message = manifest_->publisher.public_key;
+  s_.emit(e);
+  return o_.reuse ? start_reuse() : start_download();
 }
 
 // Before any model data is requested: copy every chunk a registered release holds into the
@@ -434,7 +367,7 @@ Status Fetch::on_reuse_done(Result<ReuseReport> r) {
 
 Status Fetch::reserve(const std::vector<lt::file_index_t>& only) {
   if (s_.settings.disk == DiskBackend::posix) return Status::success();  // ENOSPC is an error there
-  const lt::file_storage& files = ti_ ? ti_->files() : atp_.ti->files();  // before the torrent is added
+  const lt::file_storage& files = ti_->files();
   std::vector<std::pair<fs::path, std::int64_t>> wanted;
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
@@ -445,12 +378,10 @@ Status Fetch::reserve(const std::vector<lt::file_index_t>& only) {
 }
 
 Status Fetch::start_download() {
-  if (!wanted_from_start_) {
-    MS_TRY(reserve({}));
-    std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
-                                              lt::default_priority);
-    h_.prioritize_files(prio);
-  }
+  MS_TRY(reserve({}));
+  std::vector<lt::download_priority_t> prio(static_cast<size_t>(ti_->files().num_files()),
+                                            lt::default_priority);
+  h_.prioritize_files(prio);
   keep_seed_connections(false);
   stage_ = Stage::downloading;
   // Every piece libtorrent verifies against the signed roots is proven: no second hash. Pieces

@@ -1,6 +1,5 @@
 #include "source.hpp"
 
-#include <libtorrent/bdecode.hpp>
 #include <libtorrent/load_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
 
@@ -76,20 +75,6 @@ Result<Source> params_from_source(const std::string& source, const HttpOptions& 
   if (source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0)
     return params_from_release_url(source, http, stop);
   return source_from_file(source);
-}
-
-std::optional<EmbeddedMeta> embedded_release_meta(const std::string& torrent_bytes) {
-  if (torrent_bytes.empty()) return std::nullopt;
-  lt::error_code ec;
-  lt::bdecode_node root = lt::bdecode({torrent_bytes.data(), static_cast<std::ptrdiff_t>(torrent_bytes.size())}, ec);
-  if (ec || root.type() != lt::bdecode_node::dict_t) return std::nullopt;
-  auto key = [](std::string_view k) { return lt::string_view(k.data(), k.size()); };
-  lt::string_view manifest = root.dict_find_string_value(key(kTorrentManifestKey));
-  lt::string_view signature = root.dict_find_string_value(key(kTorrentSignatureKey));
-  if (manifest.empty() || signature.empty() || manifest.size() > kMaxEmbeddedManifestBytes ||
-      signature.size() > kMaxSignatureBytes)
-    return std::nullopt;
-  return EmbeddedMeta{std::string(manifest), std::string(signature)};
 }
 
 Result<std::string> source_info_hash(const std::string& source, const HttpOptions& http,

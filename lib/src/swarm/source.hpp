@@ -5,7 +5,6 @@
 #include <libtorrent/add_torrent_params.hpp>
 
 #include <atomic>
-#include <optional>
 #include <string>
 
 #include "modelswarm/error.hpp"
@@ -26,13 +25,6 @@ struct Source {
 // `stop` interrupts the download of a release URL's .torrent.
 Result<Source> params_from_source(const std::string& source, const HttpOptions& http,
                                   const std::atomic<bool>* stop = nullptr);
-// The copies of the manifest and its signature a release.torrent carries at its top level
-// (kTorrentManifestKey); nullopt when it has none (made before they were embedded, or by another
-// tool) or when either is empty or over its cap. Unchecked: the caller verifies them.
-struct EmbeddedMeta {
-  std::string manifest, signature;
-};
-std::optional<EmbeddedMeta> embedded_release_meta(const std::string& torrent_bytes);
 // Loads a .torrent file (piece layers included).
 Result<lt::add_torrent_params> load_torrent(const std::string& path);
 
