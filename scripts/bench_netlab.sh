@@ -223,7 +223,7 @@ case_internet() {
     echo "nginx -> curl: ${ct} s = $(pyc "print(f'{$bytes/$ct/1e6:.2f} MB/s')")"
     for label in "${variants[@]}"; do
       flags=${label#*|}; label=${label%%|*}
-      ms=$bin
+      # The baseline build runs both ends; $ms is restored as soon as they have stopped.
       if [ "$flags" = BASELINE ]; then ms=$BASELINE_MS; flags=; fi
       # shellcheck disable=SC2086
       start_seeder s "$rel" "$work/s.log" --no-lsd $flags
